@@ -1,0 +1,53 @@
+/** MQTT topic layout. Device ids are restricted so that they are safe as a topic level and as an InfluxDB tag. */
+
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function isValidDeviceId(id: string): boolean {
+  return DEVICE_ID_PATTERN.test(id);
+}
+
+export const CHANNELS = ['telemetry', 'status', 'events', 'errors', 'commands'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Channels a device may publish to; the rest are platform → device. */
+export const DEVICE_PUBLISH_CHANNELS: readonly Channel[] = ['telemetry', 'status', 'events'];
+export const DEVICE_SUBSCRIBE_CHANNELS: readonly Channel[] = ['commands', 'errors'];
+
+export function deviceTopic(deviceId: string, channel: Channel): string {
+  return `devices/${deviceId}/${channel}`;
+}
+
+export interface ParsedTopic {
+  deviceId: string;
+  channel: Channel;
+}
+
+export function parseDeviceTopic(topic: string): ParsedTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== 'devices') return undefined;
+  const [, deviceId, channel] = parts as [string, string, string];
+  if (!isValidDeviceId(deviceId) || !(CHANNELS as readonly string[]).includes(channel)) return undefined;
+  return { deviceId, channel: channel as Channel };
+}
+
+/** Subscriptions the platform's own services use. */
+export const ALL_TELEMETRY = 'devices/+/telemetry';
+export const ALL_STATUS = 'devices/+/status';
+export const ALL_EVENTS = 'devices/+/events';
+
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+export const MAX_BATCH_READINGS = 1000;
+
+export interface StatusMessage {
+  state: 'online' | 'offline';
+  ts: number;
+}
+
+/** Why a message was refused, as told to the device on `devices/{id}/errors` and counted in metrics. */
+export interface RejectionNotice {
+  reason: string;
+  message: string;
+  /** Index of the offending reading in a gateway batch. */
+  index?: number;
+  ts: number;
+}
