@@ -1,0 +1,135 @@
+/**
+ * The aedes instance with the platform's rules: authentication against the registry, topic ACL,
+ * per-device rate limits and presence. Transport (TCP, TLS, packet limits) is wired in server.ts.
+ */
+import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes';
+import type { DeviceRegistry } from '@city/devices';
+import { deviceTopic, type RejectionNotice } from '@city/devices';
+import type { Logger } from '@city/platform';
+import { mayPublish, maySubscribe, type Identity } from './acl.js';
+import { createCredentialChecker } from './credentials.js';
+import type { BrokerMetrics } from './metrics.js';
+import { TokenBucket } from './rate-limit.js';
+import { createPresence } from './presence.js';
+
+export interface DeviceBrokerOptions {
+  registry: DeviceRegistry;
+  serviceSecret: string;
+  metrics: BrokerMetrics;
+  logger: Logger;
+  deviceRateLimit: number;
+  deviceRateBurst: number;
+  maxAclViolations: number;
+  concurrency: number;
+  drainTimeoutMs: number;
+  persistence?: AedesOptions['persistence'];
+}
+
+interface ClientState {
+  identity: Identity;
+  bucket: TokenBucket;
+  violations: number;
+}
+
+/** Dropped publishes are re-addressed here: `$` topics never match wildcard subscriptions, and forwarding refuses them. */
+const DROPPED_PREFIX = '$dropped/';
+
+const BAD_CREDENTIALS = 4;
+const IDENTIFIER_REJECTED = 2;
+
+export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<Aedes> {
+  const { metrics, logger } = options;
+  const states = new WeakMap<Client, ClientState>();
+  const checkCredentials = createCredentialChecker(options.registry, options.serviceSecret);
+
+  const refuse = (client: Client, reason: string, message: string, notify: boolean) => {
+    metrics.rejections.inc({ reason });
+    const state = states.get(client);
+    if (!state || state.identity.type !== 'device') return;
+    if (notify) notifyDevice(state.identity.id, { reason, message, ts: Date.now() });
+    state.violations++;
+  };
+
+  const broker: Aedes = await Aedes.createBroker({
+    concurrency: options.concurrency,
+    drainTimeout: options.drainTimeoutMs,
+    maxClientsIdLength: 128,
+    persistence: options.persistence,
+    authenticate(client, username, password, done) {
+      checkCredentials(client.id, username, password).then(
+        (result) => {
+          if (!result.ok) {
+            metrics.connectsRefused.inc({ reason: result.reason });
+            logger.info({ clientId: client.id.slice(0, 128), reason: result.reason }, 'connect refused');
+            const error = Object.assign(new Error(result.reason), {
+              returnCode: result.reason === 'client_id_mismatch' ? IDENTIFIER_REJECTED : BAD_CREDENTIALS,
+            });
+            return done(error, false);
+          }
+          states.set(client, {
+            identity: result.identity,
+            bucket: new TokenBucket(options.deviceRateLimit, options.deviceRateBurst),
+            violations: 0,
+          });
+          // Presence is the broker's job: a device's own will could name any topic, and its payload would carry a stale time.
+          if (result.identity.type === 'device') (client as unknown as { _will: unknown })._will = null;
+          done(null, true);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'credential check failed');
+          done(Object.assign(new Error('registry unavailable'), { returnCode: 3 }), false);
+        },
+      );
+    },
+    authorizePublish(client, packet, done) {
+      if (!client) return done(null);
+      const state = states.get(client);
+      if (!state) return done(new Error('not authenticated'));
+      if (!mayPublish(state.identity, packet.topic)) {
+        refuse(client, 'acl_publish', `publishing to ${packet.topic.slice(0, 200)} is not allowed`, true);
+        return dropOrDisconnect(client, state, packet, done);
+      }
+      if (state.identity.type === 'device' && !state.bucket.take()) {
+        refuse(client, 'rate_limited', `more than ${options.deviceRateLimit} messages/s`, state.violations === 0);
+        return dropOrDisconnect(client, state, packet, done);
+      }
+      metrics.messagesIn.inc();
+      done(null);
+    },
+    authorizeSubscribe(client, subscription, done) {
+      const state = states.get(client);
+      if (state && maySubscribe(state.identity, subscription.topic)) return done(null, subscription);
+      refuse(client, 'acl_subscribe', `subscribing to ${subscription.topic.slice(0, 200)} is not allowed`, false);
+      done(null, null);
+    },
+    authorizeForward(_client, packet) {
+      if (packet.topic.startsWith(DROPPED_PREFIX)) return null;
+      metrics.messagesOut.inc();
+      return packet;
+    },
+  });
+
+  const dropOrDisconnect = (client: Client, state: ClientState, packet: PublishPacket, done: (error?: Error | null) => void) => {
+    if (state.violations > options.maxAclViolations) {
+      metrics.rejections.inc({ reason: 'disconnected_for_violations' });
+      logger.warn({ clientId: client.id }, 'disconnecting a client that keeps violating its limits');
+      return done(new Error('too many violations'));
+    }
+    // Acknowledged but never routed, so that a well-meaning device does not retry the same publish forever.
+    packet.topic = DROPPED_PREFIX + packet.topic;
+    packet.retain = false;
+    done(null);
+  };
+
+  const notifyDevice = (deviceId: string, notice: RejectionNotice) => {
+    broker.publish(
+      { cmd: 'publish', topic: deviceTopic(deviceId, 'errors'), payload: Buffer.from(JSON.stringify(notice)), qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
+  };
+
+  createPresence(broker, (client) => states.get(client)?.identity, metrics);
+  broker.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'client error'));
+  broker.on('connectionError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'connection error'));
+  return broker;
+}

@@ -1,0 +1,107 @@
+/**
+ * Groups line-protocol lines into batches of at most `maxLines` or `maxDelayMs`, whichever comes first,
+ * and acknowledges each message only once the batch holding it is durable. A batch that can be made
+ * durable nowhere is retried with back-off, its messages unacknowledged, until it can.
+ */
+import type { Logger } from '@city/platform';
+
+export interface BatcherOptions {
+  maxLines: number;
+  maxDelayMs: number;
+  /** Batches being persisted at once; InfluxDB takes two concurrent writes noticeably faster than one. */
+  maxInFlight: number;
+  persist(lines: string[]): Promise<void>;
+  logger: Logger;
+  onPersisted?(batch: { lines: number; messages: number; durationMs: number }): void;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+interface Batch {
+  lines: string[];
+  acks: (() => void)[];
+}
+
+export class Batcher {
+  private current: Batch = emptyBatch();
+  private ready: Batch[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly options: BatcherOptions) {}
+
+  /** Lines that are queued or being persisted; a health figure. */
+  get backlog(): number {
+    return this.current.lines.length + this.ready.reduce((sum, batch) => sum + batch.lines.length, 0);
+  }
+
+  add(lines: readonly string[], ack: () => void): void {
+    if (this.closed) return;
+    for (const line of lines) this.current.lines.push(line);
+    this.current.acks.push(ack);
+    if (this.current.lines.length >= this.options.maxLines) this.seal();
+    else this.timer ??= setTimeout(() => this.seal(), this.options.maxDelayMs);
+  }
+
+  /** Persist everything queued so far and wait for it. */
+  async flush(): Promise<void> {
+    this.seal();
+    if (this.inFlight === 0 && this.ready.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  private seal(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.current.acks.length > 0) {
+      this.ready.push(this.current);
+      this.current = emptyBatch();
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.ready.length > 0) {
+      const batch = this.ready.shift() as Batch;
+      this.inFlight++;
+      void this.persistWithRetry(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.inFlight === 0 && this.ready.length === 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
+        }
+      });
+    }
+  }
+
+  private async persistWithRetry(batch: Batch): Promise<void> {
+    const minDelay = this.options.retryMinMs ?? 200;
+    const maxDelay = this.options.retryMaxMs ?? 5000;
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      try {
+        if (batch.lines.length > 0) await this.options.persist(batch.lines);
+        this.options.onPersisted?.({ lines: batch.lines.length, messages: batch.acks.length, durationMs: performance.now() - started });
+        for (const ack of batch.acks) ack();
+        return;
+      } catch (error) {
+        const delay = Math.min(maxDelay, minDelay * 2 ** attempt);
+        if (attempt === 0 || attempt % 10 === 0) {
+          this.options.logger.error({ err: (error as Error).message, lines: batch.lines.length, retryInMs: delay }, 'batch is not durable yet; holding its acknowledgements');
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}
+
+function emptyBatch(): Batch {
+  return { lines: [], acks: [] };
+}

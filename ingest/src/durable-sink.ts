@@ -1,0 +1,121 @@
+/**
+ * Makes a batch durable: into InfluxDB when it answers, otherwise into the spool, which a background
+ * loop replays once InfluxDB is back. While InfluxDB is known to be down, batches go straight to the
+ * spool instead of each waiting for a timeout. A batch InfluxDB refuses as malformed is set aside in
+ * a dead-letter file for an operator rather than retried forever or thrown away.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@city/platform';
+import { PermanentWriteError, TransientWriteError, type InfluxWriter } from './influx-writer.js';
+import type { IngestMetrics } from './metrics.js';
+import type { Spool } from './spool.js';
+
+export interface DurableSinkOptions {
+  writer: InfluxWriter;
+  spool: Spool;
+  deadLetterDir: string;
+  logger: Logger;
+  metrics: IngestMetrics;
+  replayIntervalMs?: number;
+}
+
+export class DurableSink {
+  private influxUp = true;
+  private replayTimer: NodeJS.Timeout | undefined;
+  private replaying: Promise<void> | undefined;
+
+  constructor(private readonly options: DurableSinkOptions) {}
+
+  get influxAvailable(): boolean {
+    return this.influxUp;
+  }
+
+  start(): void {
+    this.updateDepth();
+    const interval = this.options.replayIntervalMs ?? 1000;
+    this.replayTimer = setInterval(() => void this.replayOnce(), interval);
+    this.replayTimer.unref();
+    void this.replayOnce();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.replayTimer);
+    await this.replaying;
+  }
+
+  async persist(lines: string[]): Promise<void> {
+    if (this.influxUp) {
+      try {
+        await this.options.writer.write(lines);
+        return;
+      } catch (error) {
+        if (error instanceof PermanentWriteError) return this.deadLetter(lines, error);
+        if (!(error instanceof TransientWriteError)) throw error;
+        this.markDown(error);
+      }
+    }
+    await this.options.spool.append(lines);
+    this.updateDepth();
+  }
+
+  /** Replays the spool while InfluxDB answers; runs one pass at a time. */
+  replayOnce(): Promise<void> {
+    this.replaying ??= this.replay().finally(() => {
+      this.replaying = undefined;
+    });
+    return this.replaying;
+  }
+
+  private async replay(): Promise<void> {
+    const { spool, writer, logger } = this.options;
+    if (spool.depth().records === 0) {
+      if (!this.influxUp && (await writer.ping())) this.markUp();
+      return;
+    }
+    if (!(await writer.ping())) return;
+    const before = spool.depth();
+    try {
+      await spool.replay(async (lines) => {
+        try {
+          await writer.write(lines);
+        } catch (error) {
+          if (error instanceof PermanentWriteError) return this.deadLetter(lines, error);
+          throw error;
+        } finally {
+          this.updateDepth();
+        }
+      });
+      logger.info({ batches: before.records, bytes: before.bytes }, 'spool replayed into InfluxDB');
+      this.markUp();
+    } catch (error) {
+      this.markDown(error as Error);
+    }
+  }
+
+  private markDown(error: Error): void {
+    if (!this.influxUp) return;
+    this.influxUp = false;
+    this.options.logger.error({ err: error.message }, 'InfluxDB unavailable: spooling batches to disk');
+  }
+
+  private markUp(): void {
+    if (this.influxUp) return;
+    this.influxUp = true;
+    this.options.logger.info('InfluxDB available again');
+  }
+
+  private async deadLetter(lines: string[], error: Error): Promise<void> {
+    const file = join(this.options.deadLetterDir, `refused-${new Date().toISOString().slice(0, 10)}.lp`);
+    await mkdir(this.options.deadLetterDir, { recursive: true });
+    await appendFile(file, `${lines.join('\n')}\n`);
+    this.options.metrics.deadLettered.inc(lines.length);
+    this.options.logger.error({ err: error.message, lines: lines.length, file }, 'InfluxDB refused a batch; set aside for inspection');
+  }
+
+  private updateDepth(): void {
+    const depth = this.options.spool.depth();
+    this.options.metrics.spoolRecords.set(depth.records);
+    this.options.metrics.spoolBytes.set(depth.bytes);
+  }
+}

@@ -1,0 +1,115 @@
+/** Composes the ingest service: broker session → telemetry handler → batcher → durable sink. */
+import { join } from 'node:path';
+import { DeviceRegistry, ALL_TELEMETRY, DEFAULT_MAX_AGE_MS } from '@city/devices';
+import { createMetricsRegistry, startMetricsServer, type Logger } from '@city/platform';
+import { Batcher } from './batcher.js';
+import type { IngestConfig } from './config.js';
+import { DeviceDirectory } from './device-directory.js';
+import { DurableSink } from './durable-sink.js';
+import { createInfluxWriter } from './influx-writer.js';
+import { createIngestMetrics } from './metrics.js';
+import { MqttSession } from './mqtt-session.js';
+import { RejectionReporter } from './rejection-reporter.js';
+import { Spool } from './spool.js';
+import { ensureStorageLayout } from './storage-setup.js';
+import { createTelemetryHandler } from './telemetry-handler.js';
+
+export interface RunningIngest {
+  metricsPort: number;
+  close(): Promise<void>;
+}
+
+export async function startIngest(config: IngestConfig, logger: Logger): Promise<RunningIngest> {
+  const metricsRegistry = createMetricsRegistry('ingest');
+  const metrics = createIngestMetrics(metricsRegistry);
+  const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
+  const writer = createInfluxWriter(config);
+  const spool = await Spool.open(join(config.DATA_DIR, 'spool'), { maxBytes: config.SPOOL_MAX_BYTES });
+  const sink = new DurableSink({ writer, spool, deadLetterDir: join(config.DATA_DIR, 'dead-letter'), logger, metrics });
+
+  const session = new MqttSession({
+    ...brokerAddress(config.MQTT_URL),
+    clientId: config.INGEST_CLIENT_ID,
+    username: 'service:ingest',
+    password: config.MQTT_SERVICE_SECRET,
+    subscriptions: [{ topic: ALL_TELEMETRY, qos: 1 }],
+    maxUnacked: config.INGEST_MAX_UNACKED,
+    logger,
+  });
+  const batcher = new Batcher({
+    maxLines: config.BATCH_MAX_LINES,
+    maxDelayMs: config.BATCH_MAX_DELAY_MS,
+    maxInFlight: 2,
+    persist: (lines) => sink.persist(lines),
+    logger,
+    onPersisted: ({ lines, durationMs }) => {
+      metrics.written.inc(lines);
+      metrics.batchSize.observe(lines);
+      metrics.writeLatency.observe(durationMs / 1000);
+    },
+  });
+  const reporter = new RejectionReporter({ counter: metrics.rejected, logger, notify: (topic, payload) => session.publish(topic, payload) });
+  const maxFutureMs = config.MAX_FUTURE_SECONDS * 1000;
+  session.on(
+    'message',
+    createTelemetryHandler({
+      directory: new DeviceDirectory(registry),
+      batcher,
+      reporter,
+      metrics,
+      timeWindow: (now) => ({ now, maxFutureMs, maxAgeMs: DEFAULT_MAX_AGE_MS }),
+    }),
+  );
+  session.on('subscribed', () => {
+    metrics.mqttConnected.set(1);
+    logger.info('subscribed to device telemetry');
+  });
+  session.on('disconnected', () => {
+    metrics.mqttConnected.set(0);
+    logger.warn('lost the broker; reconnecting');
+  });
+  const gauges = setInterval(() => {
+    metrics.pendingAcks.set(session.pendingAcks);
+    metrics.influxAvailable.set(sink.influxAvailable ? 1 : 0);
+  }, 1000);
+  gauges.unref();
+
+  await ensureLayoutWhenReachable(config, logger);
+  sink.start();
+  session.start();
+  const metricsServer = await startMetricsServer(metricsRegistry, config.INGEST_METRICS_PORT, config.METRICS_HOST);
+  logger.info({ metricsPort: metricsServer.port, influx: config.INFLUX_URL, db: config.INFLUX_DB }, 'ingest running');
+
+  return {
+    metricsPort: metricsServer.port,
+    async close() {
+      clearInterval(gauges);
+      await batcher.close();
+      await session.close();
+      await sink.close();
+      await spool.close();
+      await writer.close();
+      await metricsServer.close();
+      registry.close();
+    },
+  };
+}
+
+/** Creating the layout needs InfluxDB; ingest still starts without it and spools until it is there. */
+async function ensureLayoutWhenReachable(config: IngestConfig, logger: Logger): Promise<void> {
+  try {
+    await ensureStorageLayout(config, logger);
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, 'could not create the InfluxDB layout yet; will retry');
+    const retry = setInterval(() => {
+      ensureStorageLayout(config, logger).then(() => clearInterval(retry), () => undefined);
+    }, 5000);
+    retry.unref();
+  }
+}
+
+function brokerAddress(url: string): { host: string; port: number; tls?: object } {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'mqtts:';
+  return { host: parsed.hostname, port: Number(parsed.port) || (secure ? 8883 : 1883), ...(secure ? { tls: {} } : {}) };
+}

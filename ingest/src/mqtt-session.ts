@@ -1,0 +1,233 @@
+/**
+ * A minimal MQTT 3.1.1 subscriber that acknowledges QoS 1 messages when the caller says so.
+ *
+ * mqtt.js sends a PUBACK only after its message handler finishes and handles the next packet only
+ * after that, so holding an ack until a batch is durable would process one message per flush. Here a
+ * message is acked after its batch reached InfluxDB or the spool, while thousands of others are in
+ * flight. Unacked messages of a persistent session are redelivered by the broker after a reconnect.
+ */
+import { EventEmitter } from 'node:events';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet';
+import type { Logger } from '@city/platform';
+
+export interface SessionOptions {
+  host: string;
+  port: number;
+  tls?: ConnectionOptions;
+  clientId: string;
+  username: string;
+  password: string;
+  subscriptions: { topic: string; qos: 0 | 1 }[];
+  keepaliveSeconds?: number;
+  /** Stop reading from the socket while this many messages wait for their ack. */
+  maxUnacked?: number;
+  minReconnectMs?: number;
+  maxReconnectMs?: number;
+  logger: Logger;
+}
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  /** Acknowledge to the broker; a no-op if the connection it came on is gone (the broker will redeliver). */
+  ack(): void;
+}
+
+interface SessionEvents {
+  message: [InboundMessage];
+  connected: [{ sessionPresent: boolean }];
+  subscribed: [];
+  disconnected: [Error | undefined];
+}
+
+const CONNACK_REASONS = ['', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+
+export class MqttSession extends EventEmitter<SessionEvents> {
+  private socket: Socket | undefined;
+  private generation = 0;
+  private unacked = 0;
+  private paused = false;
+  private closed = false;
+  private attempt = 0;
+  private nextMessageId = 1;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private lastInbound = 0;
+  private connectedNow = false;
+
+  constructor(private readonly options: SessionOptions) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.connectedNow;
+  }
+
+  get pendingAcks(): number {
+    return this.unacked;
+  }
+
+  start(): void {
+    this.open();
+  }
+
+  /** Publish at QoS 0; dropped silently when disconnected (used for notices to devices, which are best effort). */
+  publish(topic: string, payload: Buffer): void {
+    if (!this.connectedNow || !this.socket) return;
+    this.socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.keepaliveTimer);
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end(mqttPacket.generate({ cmd: 'disconnect' }));
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+  }
+
+  private open(): void {
+    const { host, port, tls } = this.options;
+    const generation = ++this.generation;
+    const socket = tls ? connectTls({ host, port, ...tls }) : connectTcp({ host, port });
+    this.socket = socket;
+    this.unacked = 0;
+    this.paused = false;
+    socket.setNoDelay(true);
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    parser.on('packet', (packet: Packet) => this.onPacket(packet, generation));
+    parser.on('error', (error: Error) => socket.destroy(error));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastInbound = Date.now();
+      parser.parse(chunk);
+    });
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      const keepalive = this.options.keepaliveSeconds ?? 30;
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: this.options.clientId,
+          clean: false,
+          keepalive,
+          username: this.options.username,
+          password: Buffer.from(this.options.password),
+        }),
+      );
+    });
+    socket.on('error', (error) => this.options.logger.debug({ err: error.message }, 'mqtt socket error'));
+    socket.once('close', () => this.onClose(generation));
+  }
+
+  private onPacket(packet: Packet, generation: number): void {
+    const socket = this.socket;
+    if (!socket || generation !== this.generation) return;
+    switch (packet.cmd) {
+      case 'connack': {
+        if (packet.returnCode !== 0) {
+          const reason = CONNACK_REASONS[packet.returnCode ?? 0] ?? `code ${packet.returnCode}`;
+          this.options.logger.error({ reason }, 'broker refused the connection');
+          socket.destroy();
+          return;
+        }
+        this.attempt = 0;
+        this.connectedNow = true;
+        this.startKeepalive(socket);
+        const sessionPresent = packet.sessionPresent ?? false;
+        socket.write(
+          mqttPacket.generate({
+            cmd: 'subscribe',
+            messageId: this.allocateMessageId(),
+            subscriptions: this.options.subscriptions,
+          }),
+        );
+        this.emit('connected', { sessionPresent });
+        return;
+      }
+      case 'publish':
+        this.onPublish(packet, socket, generation);
+        return;
+      case 'suback':
+        if (packet.granted.some((granted) => (typeof granted === 'number' ? granted : granted.qos) === 128)) {
+          this.options.logger.error('broker refused a subscription');
+          return;
+        }
+        this.emit('subscribed');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onPublish(packet: IPublishPacket, socket: Socket, generation: number): void {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (packet.qos === 0 || packet.messageId === undefined) {
+      this.emit('message', { topic: packet.topic, payload, ack: noop });
+      return;
+    }
+    const messageId = packet.messageId;
+    let acked = false;
+    this.unacked++;
+    if (this.unacked >= (this.options.maxUnacked ?? 50_000) && !this.paused) {
+      this.paused = true;
+      socket.pause();
+    }
+    this.emit('message', {
+      topic: packet.topic,
+      payload,
+      ack: () => {
+        if (acked || generation !== this.generation || socket.destroyed) return;
+        acked = true;
+        this.unacked--;
+        socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
+        if (this.paused && this.unacked < (this.options.maxUnacked ?? 50_000) / 2) {
+          this.paused = false;
+          socket.resume();
+        }
+      },
+    });
+  }
+
+  private startKeepalive(socket: Socket): void {
+    const keepaliveMs = (this.options.keepaliveSeconds ?? 30) * 1000;
+    clearInterval(this.keepaliveTimer);
+    this.lastInbound = Date.now();
+    this.keepaliveTimer = setInterval(() => {
+      if (Date.now() - this.lastInbound > keepaliveMs * 1.5) {
+        this.options.logger.warn('broker stopped answering; reconnecting');
+        socket.destroy();
+        return;
+      }
+      socket.write(mqttPacket.generate({ cmd: 'pingreq' }));
+    }, keepaliveMs / 2);
+    this.keepaliveTimer.unref();
+  }
+
+  private onClose(generation: number): void {
+    if (generation !== this.generation) return;
+    const wasConnected = this.connectedNow;
+    this.connectedNow = false;
+    clearInterval(this.keepaliveTimer);
+    if (wasConnected) this.emit('disconnected', undefined);
+    if (this.closed) return;
+    const min = this.options.minReconnectMs ?? 250;
+    const max = this.options.maxReconnectMs ?? 10_000;
+    const delay = Math.min(max, min * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private allocateMessageId(): number {
+    const id = this.nextMessageId;
+    this.nextMessageId = id === 65_535 ? 1 : id + 1;
+    return id;
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,50 @@
+/**
+ * The hot path: one MQTT message from `devices/{id}/telemetry` → validated readings → line protocol
+ * into the batcher. A message whose readings were all rejected is acknowledged at once: it has been
+ * handled, and redelivering it would not make it valid.
+ */
+import { parseDeviceTopic, parseTelemetry, type TimeWindow } from '@city/devices';
+import type { Batcher } from './batcher.js';
+import type { DeviceDirectory } from './device-directory.js';
+import { toLine } from './line-protocol.js';
+import type { IngestMetrics } from './metrics.js';
+import type { InboundMessage } from './mqtt-session.js';
+import type { RejectionReporter } from './rejection-reporter.js';
+
+export interface TelemetryHandlerDeps {
+  directory: DeviceDirectory;
+  batcher: Batcher;
+  reporter: RejectionReporter;
+  metrics: IngestMetrics;
+  timeWindow(now: number): TimeWindow;
+}
+
+export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: InboundMessage) => void {
+  const { directory, batcher, reporter, metrics } = deps;
+  return (message) => {
+    metrics.messages.inc();
+    const topic = parseDeviceTopic(message.topic);
+    if (!topic || topic.channel !== 'telemetry') {
+      message.ack();
+      return;
+    }
+    const now = Date.now();
+    const device = directory.lookup(topic.deviceId, now);
+    if (!device) {
+      reporter.report(topic.deviceId, [{ reason: 'unknown_device', message: `device ${topic.deviceId} is not registered` }]);
+      message.ack();
+      return;
+    }
+    const { readings, rejections } = parseTelemetry(message.payload, device.kind, deps.timeWindow(now));
+    metrics.received.inc(readings.length + rejections.length);
+    reporter.report(device.id, rejections);
+    if (readings.length === 0) {
+      message.ack();
+      return;
+    }
+    batcher.add(
+      readings.map((reading) => toLine(device.kind, device.id, device.zone, reading)),
+      message.ack,
+    );
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * `npm start`: the whole platform on one machine. InfluxDB runs as a plain child of this process
+ * (unless INFLUX_URL points elsewhere); the services run under concurrently, which prefixes their
+ * logs, restarts a crashed one and stops them all on Ctrl-C.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { concurrently } from 'concurrently';
+import { Type } from '@sinclair/typebox';
+import { readConfig } from './env-config.js';
+import { startInfluxd } from './influxd.js';
+import { createLogger } from './logger.js';
+import { loadOrCreateServiceSecret } from './service-secret.js';
+import { waitForPort } from './wait-for.js';
+
+const LauncherConfig = Type.Object({
+  DATA_DIR: Type.String({ default: './data' }),
+  INFLUX_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  INFLUX_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8086 }),
+  MQTT_SERVICE_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  MQTT_PORT: Type.Integer({ default: 1883 }),
+  BROKER_METRICS_PORT: Type.Integer({ default: 9101 }),
+  INGEST_METRICS_PORT: Type.Integer({ default: 9102 }),
+  HTTP_PORT: Type.Integer({ default: 8080 }),
+  DEMO_FLEET: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+});
+
+interface Service {
+  name: string;
+  entry: string;
+  /** The port that answers once the service is ready. */
+  port: number;
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const logger = createLogger('launcher');
+const config = readConfig(LauncherConfig);
+const dataDir = resolve(config.DATA_DIR);
+mkdirSync(dataDir, { recursive: true });
+
+const influx = config.INFLUX_URL ? undefined : await startInfluxd({ dataDir, httpPort: config.INFLUX_PORT, logger });
+const influxUrl = config.INFLUX_URL ?? (influx as NonNullable<typeof influx>).url;
+
+const services: Service[] = [
+  { name: 'broker', entry: 'broker/src/index.ts', port: config.MQTT_PORT },
+  { name: 'ingest', entry: 'ingest/src/index.ts', port: config.INGEST_METRICS_PORT },
+  { name: 'api', entry: 'api/src/index.ts', port: config.HTTP_PORT },
+  ...(config.DEMO_FLEET === 'on' ? [{ name: 'fleet', entry: 'simulators/src/fleet.ts', port: 0 }] : []),
+].filter((service) => existsSync(resolve(root, service.entry)));
+
+const env = {
+  ...process.env,
+  DATA_DIR: dataDir,
+  INFLUX_URL: influxUrl,
+  MQTT_SERVICE_SECRET: config.MQTT_SERVICE_SECRET ?? loadOrCreateServiceSecret(resolve(dataDir, 'service-secret')),
+};
+
+const { result } = concurrently(
+  services.map((service) => ({
+    name: service.name,
+    command: `"${process.execPath}" --import tsx "${resolve(root, service.entry)}"`,
+    env,
+    cwd: root,
+  })),
+  { prefix: 'name', killOthersOn: ['failure'], restartTries: 3, restartDelay: 'exponential', killSignal: 'SIGTERM' },
+);
+
+try {
+  await Promise.all(services.filter((service) => service.port > 0).map((service) => waitForPort(service.port, '127.0.0.1', 60_000)));
+  printBanner();
+} catch (error) {
+  logger.error({ err: (error as Error).message }, 'a service did not come up');
+}
+
+await result.catch(() => undefined);
+await influx?.stop();
+process.exit(0);
+
+function printBanner(): void {
+  const lines = [
+    '',
+    'City operations platform is running / Nền tảng vận hành đô thị đang chạy',
+    `  MQTT broker      mqtt://localhost:${config.MQTT_PORT}`,
+    `  InfluxDB         ${influxUrl}${influx ? ` (local, data in ${dataDir}/influxdb)` : ''}`,
+    `  Broker metrics   http://localhost:${config.BROKER_METRICS_PORT}/metrics`,
+    `  Ingest metrics   http://localhost:${config.INGEST_METRICS_PORT}/metrics`,
+    ...(services.some((service) => service.name === 'api') ? [`  Console          http://localhost:${config.HTTP_PORT}/`] : []),
+    `  Devices          npm run devices -- --help`,
+    'Ctrl-C stops everything / Nhấn Ctrl-C để dừng tất cả',
+    '',
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the platform needs and is missing: Debian packages (as root; otherwise says what to
+# install) and npm dependencies. Quiet and quick when everything is already there.
+#   scripts/setup.sh start   what `npm start` needs
+#   scripts/setup.sh test    what `npm test` needs as well
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-start}"
+
+missing=()
+if [ -z "${INFLUX_URL:-}" ] || [ "$mode" = test ]; then
+  command -v influxd >/dev/null || missing+=(influxdb)
+  command -v influx >/dev/null || missing+=(influxdb-client)
+fi
+if [ "$mode" = test ]; then
+  command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "       install them with: sudo apt-get install ${missing[*]}" >&2
+    echo "       (or set INFLUX_URL to use an InfluxDB server you already run)" >&2
+    exit 1
+  fi
+fi
+
+# npm ci on a fresh clone; npm install when package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies (first run, about a minute)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+elif [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: updating npm dependencies" >&2
+  npm install --no-audit --no-fund --loglevel=error
+fi
