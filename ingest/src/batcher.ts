@@ -39,6 +39,8 @@ export class Batcher {
 
   add(lines: readonly string[], ack: () => void): void {
     if (this.closed) return;
+    // A message's lines stay in one batch, so that its acknowledgement waits for one write only.
+    if (this.current.lines.length > 0 && this.current.lines.length + lines.length > this.options.maxLines) this.seal();
     for (const line of lines) this.current.lines.push(line);
     this.current.acks.push(ack);
     if (this.current.lines.length >= this.options.maxLines) this.seal();

@@ -155,7 +155,7 @@ export class MqttSession extends EventEmitter<SessionEvents> {
         this.onPublish(packet, socket, generation);
         return;
       case 'suback':
-        if (packet.granted.some((granted) => (typeof granted === 'number' ? granted : granted.qos) === 128)) {
+        if ((packet.granted as (number | { qos: number })[]).some((granted) => (typeof granted === 'number' ? granted : granted.qos) === 128)) {
           this.options.logger.error('broker refused a subscription');
           return;
         }

@@ -85,7 +85,7 @@ function printBanner(): void {
     `  InfluxDB         ${influxUrl}${influx ? ` (local, data in ${dataDir}/influxdb)` : ''}`,
     `  Broker metrics   http://localhost:${config.BROKER_METRICS_PORT}/metrics`,
     `  Ingest metrics   http://localhost:${config.INGEST_METRICS_PORT}/metrics`,
-    ...(services.some((service) => service.name === 'api') ? [`  Console          http://localhost:${config.HTTP_PORT}/`] : []),
+    ...(services.some((service) => service.name === 'api') ? [`  Operations API   http://localhost:${config.HTTP_PORT}/api/v1/health`] : []),
     `  Devices          npm run devices -- --help`,
     'Ctrl-C stops everything / Nhấn Ctrl-C để dừng tất cả',
     '',

@@ -1,0 +1,36 @@
+/**
+ * `GET /api/v1/health`: the state of each component the platform depends on, 200 when all are up
+ * and 503 naming what is down, so that a load balancer and an operator read the same answer.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { isPortOpen } from '@city/platform';
+
+const ComponentState = Type.Union([Type.Literal('up'), Type.Literal('down')]);
+const HealthResponse = Type.Object({
+  status: ComponentState,
+  components: Type.Object({ broker: ComponentState, influxdb: ComponentState }),
+});
+
+export interface HealthTargets {
+  mqttUrl: string;
+  influxUrl: string;
+}
+
+export function healthRoutes(targets: HealthTargets) {
+  return async (app: FastifyInstance) => {
+    app.get('/api/v1/health', { schema: { response: { 200: HealthResponse, 503: HealthResponse } } }, async (_request, reply) => {
+      const broker = new URL(targets.mqttUrl);
+      const [brokerUp, influxUp] = await Promise.all([
+        isPortOpen(Number(broker.port) || 1883, broker.hostname),
+        fetch(new URL('/ping', targets.influxUrl), { signal: AbortSignal.timeout(2000) }).then(
+          (response) => response.status === 204,
+          () => false,
+        ),
+      ]);
+      const components = { broker: brokerUp ? 'up' : 'down', influxdb: influxUp ? 'up' : 'down' } as const;
+      const status = brokerUp && influxUp ? 'up' : 'down';
+      return reply.code(status === 'up' ? 200 : 503).send({ status, components });
+    });
+  };
+}

@@ -1,0 +1,14 @@
+import { createLogger } from '@city/platform';
+import { buildApp } from './app.js';
+import { readApiConfig } from './config.js';
+
+const logger = createLogger('api');
+const config = readApiConfig();
+const app = await buildApp(config, logger);
+await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    app.close().then(() => process.exit(0));
+  });
+}

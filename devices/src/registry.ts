@@ -1,0 +1,272 @@
+/**
+ * The device registry: one SQLite file (WAL) shared by the CLI, the broker and ingest, so that a
+ * device added, rotated or removed by one is seen by the others at their next read, without a restart.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { isDeviceKind, type DeviceKind } from './kinds.js';
+import { generateSecret, hashSecret, verifySecret } from './secrets.js';
+import { isValidDeviceId } from './topics.js';
+import { loadZones, type ZoneIndex } from './zones.js';
+
+export interface Device {
+  id: string;
+  kind: DeviceKind;
+  name: string | null;
+  lon: number;
+  lat: number;
+  zone: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewDevice {
+  id: string;
+  kind: string;
+  lon: number;
+  lat: number;
+  name?: string | undefined;
+  zone?: string | undefined;
+  actor?: string | undefined;
+}
+
+export type RegistryErrorCode = 'invalid_id' | 'invalid_kind' | 'invalid_location' | 'outside_zones' | 'unknown_zone' | 'duplicate' | 'not_found';
+
+export class RegistryError extends Error {
+  override name = 'RegistryError';
+  constructor(
+    readonly code: RegistryErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface DeviceRow {
+  id: string;
+  kind: string;
+  name: string | null;
+  lon: number;
+  lat: number;
+  zone: string;
+  secret_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS devices (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT,
+  lon REAL NOT NULL,
+  lat REAL NOT NULL,
+  zone TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS devices_kind ON devices (kind);
+CREATE INDEX IF NOT EXISTS devices_zone ON devices (zone);
+CREATE TABLE IF NOT EXISTS audit (
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  detail TEXT
+);
+`;
+
+/** A hash that no secret can match, so that unknown ids cost the same scrypt as known ones. */
+const DECOY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  deviceId: string;
+  detail: string | null;
+}
+
+export class DeviceRegistry {
+  /** Secrets that already passed scrypt, by device id, valid while the stored hash is unchanged. */
+  private readonly verified = new Map<string, { hash: string; digest: Buffer }>();
+  private readonly statements;
+
+  private zoneIndex: ZoneIndex | undefined;
+
+  private constructor(
+    private readonly db: Database.Database,
+    zones: ZoneIndex | undefined,
+  ) {
+    this.zoneIndex = zones;
+    this.statements = {
+      get: db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?'),
+      insert: db.prepare(
+        'INSERT INTO devices (id, kind, name, lon, lat, zone, secret_hash, created_at, updated_at) VALUES (@id, @kind, @name, @lon, @lat, @zone, @secret_hash, @created_at, @updated_at)',
+      ),
+      remove: db.prepare('DELETE FROM devices WHERE id = ?'),
+      rotate: db.prepare('UPDATE devices SET secret_hash = ?, updated_at = ? WHERE id = ?'),
+      audit: db.prepare('INSERT INTO audit (at, actor, action, device_id, detail) VALUES (?, ?, ?, ?, ?)'),
+    };
+  }
+
+  /** Without `zones`, provisioning uses the bundled default city's zones, loaded on first use. */
+  static open(path: string, options: { zones?: ZoneIndex; readonly?: boolean } = {}): DeviceRegistry {
+    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    db.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.exec(SCHEMA);
+    }
+    return new DeviceRegistry(db, options.zones);
+  }
+
+  async add(input: NewDevice): Promise<{ device: Device; secret: string }> {
+    if (typeof input.id !== 'string' || !isValidDeviceId(input.id)) {
+      throw new RegistryError('invalid_id', `device id "${String(input.id).slice(0, 80)}" must be 1–64 characters of A–Z a–z 0–9 _ . - starting with a letter or digit`);
+    }
+    if (!isDeviceKind(input.kind)) throw new RegistryError('invalid_kind', `unknown kind "${String(input.kind).slice(0, 40)}"`);
+    if (!Number.isFinite(input.lon) || !Number.isFinite(input.lat) || Math.abs(input.lon) > 180 || Math.abs(input.lat) > 90) {
+      throw new RegistryError('invalid_location', 'lon must be within -180..180 and lat within -90..90');
+    }
+    const zone = this.resolveZone(input);
+    if (this.statements.get.get(input.id)) throw new RegistryError('duplicate', `device ${input.id} already exists`);
+    const secret = generateSecret();
+    const now = Date.now();
+    const row: DeviceRow = {
+      id: input.id,
+      kind: input.kind,
+      name: input.name ?? null,
+      lon: input.lon,
+      lat: input.lat,
+      zone,
+      secret_hash: await hashSecret(secret),
+      created_at: now,
+      updated_at: now,
+    };
+    this.db.transaction(() => {
+      if (this.statements.get.get(input.id)) throw new RegistryError('duplicate', `device ${input.id} already exists`);
+      this.statements.insert.run(row);
+      this.statements.audit.run(now, input.actor ?? 'unknown', 'add', input.id, JSON.stringify({ kind: input.kind, zone }));
+    })();
+    return { device: toDevice(row), secret };
+  }
+
+  get(id: string): Device | undefined {
+    const row = this.statements.get.get(id);
+    return row ? toDevice(row) : undefined;
+  }
+
+  list(filter: { kind?: string | undefined; zone?: string | undefined } = {}): Device[] {
+    const clauses: string[] = [];
+    const params: string[] = [];
+    if (filter.kind) {
+      clauses.push('kind = ?');
+      params.push(filter.kind);
+    }
+    if (filter.zone) {
+      clauses.push('zone = ?');
+      params.push(filter.zone);
+    }
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+    return this.db.prepare<string[], DeviceRow>(`SELECT * FROM devices ${where} ORDER BY id`).all(...params).map(toDevice);
+  }
+
+  remove(id: string, actor = 'unknown'): boolean {
+    const removed = this.db.transaction(() => {
+      const changes = this.statements.remove.run(id).changes;
+      if (changes > 0) this.statements.audit.run(Date.now(), actor, 'remove', id, null);
+      return changes > 0;
+    })();
+    this.verified.delete(id);
+    return removed;
+  }
+
+  async rotate(id: string, actor = 'unknown'): Promise<string> {
+    if (!this.statements.get.get(id)) throw new RegistryError('not_found', `device ${id} does not exist`);
+    const secret = generateSecret();
+    const hash = await hashSecret(secret);
+    const now = Date.now();
+    this.db.transaction(() => {
+      if (this.statements.rotate.run(hash, now, id).changes === 0) throw new RegistryError('not_found', `device ${id} does not exist`);
+      this.statements.audit.run(now, actor, 'rotate', id, null);
+    })();
+    this.verified.delete(id);
+    return secret;
+  }
+
+  /**
+   * Checks a device's credentials at MQTT CONNECT. The row is read every time (so a removed or rotated
+   * device is refused at once); scrypt runs only the first time a secret is seen for the stored hash,
+   * because thousands of devices reconnecting after a broker restart must not queue behind it.
+   */
+  async authenticate(id: string, secret: string): Promise<Device | undefined> {
+    const row = typeof id === 'string' && isValidDeviceId(id) ? this.statements.get.get(id) : undefined;
+    if (!row) {
+      await verifySecret(secret, DECOY_HASH);
+      return undefined;
+    }
+    const digest = createHash('sha256').update(secret).digest();
+    const cached = this.verified.get(row.id);
+    if (cached && cached.hash === row.secret_hash) {
+      return timingSafeEqual(cached.digest, digest) ? toDevice(row) : undefined;
+    }
+    if (!(await verifySecret(secret, row.secret_hash))) return undefined;
+    this.verified.set(row.id, { hash: row.secret_hash, digest });
+    return toDevice(row);
+  }
+
+  audit(deviceId?: string): AuditEntry[] {
+    const rows = deviceId
+      ? this.db.prepare<[string], Record<string, unknown>>('SELECT * FROM audit WHERE device_id = ? ORDER BY rowid').all(deviceId)
+      : this.db.prepare<[], Record<string, unknown>>('SELECT * FROM audit ORDER BY rowid').all();
+    return rows.map((row) => ({
+      at: row.at as number,
+      actor: row.actor as string,
+      action: row.action as string,
+      deviceId: row.device_id as string,
+      detail: (row.detail as string | null) ?? null,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private get zones(): ZoneIndex {
+    this.zoneIndex ??= loadZones();
+    return this.zoneIndex;
+  }
+
+  private resolveZone(input: NewDevice): string {
+    if (input.zone) {
+      if (!this.zones.get(input.zone)) throw new RegistryError('unknown_zone', `zone "${input.zone}" is not one of the city's zones`);
+      return input.zone;
+    }
+    const zone = this.zones.zoneAt(input.lon, input.lat);
+    if (!zone) {
+      throw new RegistryError(
+        'outside_zones',
+        `location ${input.lon}, ${input.lat} (lon, lat) is outside every zone of the city; check that lon and lat are not swapped, or pass a zone explicitly`,
+      );
+    }
+    return zone.id;
+  }
+}
+
+function toDevice(row: DeviceRow): Device {
+  return {
+    id: row.id,
+    kind: row.kind as DeviceKind,
+    name: row.name,
+    lon: row.lon,
+    lat: row.lat,
+    zone: row.zone,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

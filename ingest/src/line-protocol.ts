@@ -1,0 +1,72 @@
+/**
+ * Readings → InfluxDB line protocol. Device input never reaches the line unescaped: tag values and
+ * field keys escape commas, equals signs and spaces; strings are quoted with `"` and `\` escaped; and
+ * since the 1.x protocol has no escape for a line break, any value holding one is refused outright.
+ */
+import { KINDS, type DeviceKind, type MetricType, type Reading } from '@city/devices';
+
+export class LineProtocolError extends Error {
+  override name = 'LineProtocolError';
+}
+
+const NEEDS_ESCAPE = /[,= \\]/;
+const LINE_BREAK = /[\n\r]/;
+
+function assertSingleLine(text: string, what: string): void {
+  if (LINE_BREAK.test(text)) throw new LineProtocolError(`${what} contains a line break`);
+}
+
+export function escapeMeasurement(name: string): string {
+  assertSingleLine(name, 'measurement');
+  return /[, \\]/.test(name) ? name.replace(/([, \\])/g, '\\$1') : name;
+}
+
+export function escapeTag(text: string): string {
+  assertSingleLine(text, 'tag');
+  if (text.length === 0) throw new LineProtocolError('a tag value cannot be empty');
+  return NEEDS_ESCAPE.test(text) ? text.replace(/([,= \\])/g, '\\$1') : text;
+}
+
+export const escapeFieldKey = escapeTag;
+
+export function quoteStringField(text: string): string {
+  assertSingleLine(text, 'string field');
+  return `"${text.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+function formatValue(type: MetricType, value: number | boolean | string): string {
+  switch (type) {
+    case 'integer':
+      return `${value}i`;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'enum':
+      return quoteStringField(String(value));
+    case 'float': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new LineProtocolError('a float field must be a finite number');
+      return String(value);
+    }
+  }
+}
+
+/** Field keys and types per kind, escaped once rather than for every reading. */
+const FIELDS = Object.fromEntries(
+  Object.entries(KINDS).map(([kind, spec]) => [
+    kind,
+    new Map(Object.entries(spec.metrics).map(([name, metric]) => [name, { key: escapeFieldKey(name), type: metric.type }])),
+  ]),
+) as Record<DeviceKind, Map<string, { key: string; type: MetricType }>>;
+
+/** One point: `<kind>,device_id=<id>,zone=<zone> <fields> <ms>` (tags sorted by key, as InfluxDB prefers). */
+export function toLine(kind: DeviceKind, deviceId: string, zone: string, reading: Reading): string {
+  const fields = FIELDS[kind];
+  let fieldSet = '';
+  for (const name in reading.values) {
+    const field = fields.get(name);
+    if (!field) throw new LineProtocolError(`"${name}" is not a ${kind} metric`);
+    fieldSet += `${fieldSet ? ',' : ''}${field.key}=${formatValue(field.type, reading.values[name] as number | boolean | string)}`;
+  }
+  if (!fieldSet) throw new LineProtocolError('a point needs at least one field');
+  if (!Number.isSafeInteger(reading.ts)) throw new LineProtocolError('the timestamp must be integer milliseconds');
+  return `${escapeMeasurement(kind)},device_id=${escapeTag(deviceId)},zone=${escapeTag(zone)} ${fieldSet} ${reading.ts}`;
+}

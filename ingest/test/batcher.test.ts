@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, waitFor } from '@city/platform';
+import { Batcher } from '../src/batcher.js';
+
+const logger = createLogger('test', 'silent');
+
+describe('Batcher', () => {
+  it('seals a batch at maxLines and acknowledges its messages only after persist resolves', async () => {
+    const persisted: string[][] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batcher = new Batcher({
+      maxLines: 3,
+      maxDelayMs: 60_000,
+      maxInFlight: 1,
+      logger,
+      persist: async (lines) => {
+        persisted.push(lines);
+        await gate;
+      },
+    });
+    const acked: number[] = [];
+    batcher.add(['a', 'b'], () => acked.push(1));
+    batcher.add(['c'], () => acked.push(2));
+    await waitFor('the first batch to be handed over', () => persisted.length === 1);
+    expect(persisted[0]).toEqual(['a', 'b', 'c']);
+    expect(acked).toEqual([]);
+    release();
+    await batcher.flush();
+    expect(acked).toEqual([1, 2]);
+  });
+
+  it('seals a partial batch after maxDelayMs', async () => {
+    const persisted: string[][] = [];
+    const batcher = new Batcher({ maxLines: 100, maxDelayMs: 20, maxInFlight: 1, logger, persist: async (lines) => void persisted.push(lines) });
+    let acked = false;
+    batcher.add(['only'], () => (acked = true));
+    await waitFor('the timer to seal the batch', () => acked, 2000);
+    expect(persisted).toEqual([['only']]);
+  });
+
+  it('retries a batch that cannot be persisted, holding its acknowledgements until it can', async () => {
+    let failures = 2;
+    const batcher = new Batcher({
+      maxLines: 1,
+      maxDelayMs: 1000,
+      maxInFlight: 1,
+      logger,
+      retryMinMs: 5,
+      persist: async () => {
+        if (failures-- > 0) throw new Error('nowhere to write');
+      },
+    });
+    let acked = 0;
+    batcher.add(['x'], () => acked++);
+    await batcher.flush();
+    expect(failures).toBe(-1);
+    expect(acked).toBe(1);
+  });
+
+  it('acknowledges a message whose lines are spread over two batches once, after both', async () => {
+    const batcher = new Batcher({ maxLines: 2, maxDelayMs: 10, maxInFlight: 2, logger, persist: async () => undefined });
+    let acked = 0;
+    batcher.add(['a', 'b', 'c'], () => acked++);
+    await batcher.flush();
+    expect(acked).toBe(1);
+  });
+});

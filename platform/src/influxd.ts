@@ -1,0 +1,136 @@
+/**
+ * Runs Debian's InfluxDB 1.x as a plain child process with its config and data under the platform's
+ * data dir, so that `npm start` and the tests need no system service and leave nothing behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from './logger.js';
+import { freePort } from './testing/free-port.js';
+import { waitFor } from './wait-for.js';
+
+export interface InfluxdOptions {
+  dataDir: string;
+  /** 0 picks a free port (tests). */
+  httpPort?: number;
+  bindHost?: string;
+  logger?: Logger;
+  startTimeoutMs?: number;
+}
+
+export interface LocalInfluxd {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  /** Starts it again on the same port and data, after a stop or a kill (fault tests). */
+  restart(): Promise<void>;
+}
+
+const OUTPUT_LINES_KEPT = 30;
+
+export async function startInfluxd(options: InfluxdOptions): Promise<LocalInfluxd> {
+  if (spawnSync('influxd', ['version'], { stdio: 'ignore' }).error) {
+    throw new Error(
+      "influxd was not found: install Debian's InfluxDB (sudo apt-get install influxdb) or set INFLUX_URL to use an InfluxDB server you already run",
+    );
+  }
+  const host = options.bindHost ?? '127.0.0.1';
+  const port = options.httpPort || (await freePort());
+  const root = join(options.dataDir, 'influxdb');
+  mkdirSync(root, { recursive: true });
+  const configFile = join(root, 'influxdb.conf');
+  // The RPC port (backup/restore) must differ per instance so that tests can run several side by side.
+  const rpcPort = await freePort();
+  writeFileSync(
+    configFile,
+    [
+      'reporting-disabled = true',
+      `bind-address = "127.0.0.1:${rpcPort}"`,
+      '[meta]',
+      `  dir = "${join(root, 'meta')}"`,
+      '[data]',
+      `  dir = "${join(root, 'data')}"`,
+      `  wal-dir = "${join(root, 'wal')}"`,
+      '  query-log-enabled = false',
+      '[http]',
+      `  bind-address = "${host}:${port}"`,
+      '  log-enabled = false',
+      '[monitor]',
+      '  store-enabled = false',
+      '[continuous_queries]',
+      '  log-enabled = false',
+      '',
+    ].join('\n'),
+  );
+  const url = `http://${host}:${port}`;
+  let child: ChildProcess | undefined;
+  const output: string[] = [];
+
+  const launch = async () => {
+    const started = spawn('influxd', ['run', '-config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    const keep = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line) continue;
+        output.push(line);
+        if (output.length > OUTPUT_LINES_KEPT) output.shift();
+        options.logger?.debug({ influxd: line });
+      }
+    };
+    started.stdout?.on('data', keep);
+    started.stderr?.on('data', keep);
+    try {
+      await waitFor(
+        `InfluxDB on ${url}`,
+        async () => {
+          if (started.exitCode !== null) throw new Error(`influxd exited with code ${started.exitCode}`);
+          return ping(url);
+        },
+        options.startTimeoutMs ?? 15_000,
+      );
+    } catch (error) {
+      started.kill('SIGKILL');
+      throw new Error(`${(error as Error).message}\n${output.join('\n')}`);
+    }
+    options.logger?.info({ url, pid: started.pid, dataDir: root }, 'InfluxDB started');
+  };
+
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => running.kill('SIGKILL'), 10_000);
+      running.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      running.kill('SIGTERM');
+    });
+  };
+
+  await launch();
+  return {
+    url,
+    port,
+    get pid() {
+      return child?.pid;
+    },
+    stop,
+    kill: (signal) => void child?.kill(signal),
+    async restart() {
+      await stop();
+      await launch();
+    },
+  };
+}
+
+async function ping(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    return response.status === 204;
+  } catch {
+    return false;
+  }
+}
