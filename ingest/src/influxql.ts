@@ -10,7 +10,7 @@ export interface InfluxqlTarget {
 }
 
 interface QueryResponse {
-  results?: { statement_id: number; error?: string; series?: { name: string; columns: string[]; values: unknown[][]; tags?: Record<string, string> }[] }[];
+  results?: { statement_id: number; error?: string; series?: { name: string; columns: string[]; values?: unknown[][]; tags?: Record<string, string> }[] }[];
   error?: string;
 }
 
@@ -39,7 +39,7 @@ export async function influxQuery(target: InfluxqlTarget | string, db: string | 
   if (!response.ok) throw new Error(`InfluxDB answered ${response.status}`);
   const last = parsed.results?.at(-1);
   return (last?.series ?? []).flatMap((series) =>
-    series.values.map((values) => {
+    (series.values ?? []).map((values) => {
       const row: Row = { series: series.name, ...series.tags };
       series.columns.forEach((column, index) => (row[column] = values[index]));
       return row;
