@@ -212,9 +212,8 @@ export class DeviceRegistry {
     }
     const digest = createHash('sha256').update(secret).digest();
     const cached = this.verified.get(row.id);
-    if (cached && cached.hash === row.secret_hash) {
-      return timingSafeEqual(cached.digest, digest) ? toDevice(row) : undefined;
-    }
+    if (cached && cached.hash === row.secret_hash && timingSafeEqual(cached.digest, digest)) return toDevice(row);
+    // A wrong secret always pays for scrypt: answering it fast would tell that the id exists.
     if (!(await verifySecret(secret, row.secret_hash))) return undefined;
     this.verified.set(row.id, { hash: row.secret_hash, digest });
     return toDevice(row);
@@ -251,7 +250,7 @@ export class DeviceRegistry {
     if (!zone) {
       throw new RegistryError(
         'outside_zones',
-        `location ${input.lon}, ${input.lat} (lon, lat) is outside every zone of the city; check that lon and lat are not swapped, or pass a zone explicitly`,
+        `location ${input.lon}, ${input.lat} (lon, lat) is outside every zone of the city; check that lon and lat are not swapped, or name the zone explicitly (--zone in the CLI)`,
       );
     }
     return zone.id;

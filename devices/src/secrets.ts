@@ -21,10 +21,14 @@ export async function hashSecret(secret: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
+/** A malformed stored hash verifies nothing rather than throwing: authentication fails closed. */
 export async function verifySecret(secret: string, encoded: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = encoded.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const cost = { N: Number(n), r: Number(r), p: Number(p) };
+  if (scheme !== 'scrypt' || !salt || !hash || !Object.values(cost).every((value) => Number.isSafeInteger(value) && value > 0)) {
+    return false;
+  }
   const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(secret, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  const key = await scrypt(secret, Buffer.from(salt, 'base64'), cost).catch(() => undefined);
+  return key !== undefined && key.length === expected.length && timingSafeEqual(key, expected);
 }

@@ -77,18 +77,19 @@ export class DurableSink {
     const before = spool.depth();
     try {
       await spool.replay(async (lines) => {
+        this.updateDepth();
         try {
           await writer.write(lines);
         } catch (error) {
           if (error instanceof PermanentWriteError) return this.deadLetter(lines, error);
           throw error;
-        } finally {
-          this.updateDepth();
         }
       });
+      this.updateDepth();
       logger.info({ batches: before.records, bytes: before.bytes }, 'spool replayed into InfluxDB');
       this.markUp();
     } catch (error) {
+      this.updateDepth();
       this.markDown(error as Error);
     }
   }

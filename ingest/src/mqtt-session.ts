@@ -215,8 +215,8 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     const wasConnected = this.connectedNow;
     this.connectedNow = false;
     clearInterval(this.keepaliveTimer);
-    if (wasConnected) this.emit('disconnected', undefined);
     if (this.closed) return;
+    if (wasConnected) this.emit('disconnected', undefined);
     const min = this.options.minReconnectMs ?? 250;
     const max = this.options.maxReconnectMs ?? 10_000;
     const delay = Math.min(max, min * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
