@@ -5,3 +5,5 @@ export * from './zones.js';
 export * from './secrets.js';
 export * from './registry.js';
 export * from './storage-layout.js';
+export * from './sdk/offline-buffer.js';
+export * from './sdk/device-client.js';

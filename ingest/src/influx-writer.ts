@@ -3,7 +3,10 @@
  * (network, timeout, 5xx, 429, a database not created yet) means "spool and retry later"; a
  * PermanentWriteError means InfluxDB refuses this batch as it is, and retrying it will not help.
  */
-import { InfluxDB, HttpError, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, HttpError, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+
+// The client would print its own errors to the console; ours are logged once, with context, by the caller.
+setLogger({ error: () => undefined, warn: () => undefined });
 
 export class TransientWriteError extends Error {
   override name = 'TransientWriteError';

@@ -1,7 +1,8 @@
 /**
  * Readings → InfluxDB line protocol. Device input never reaches the line unescaped: tag values and
- * field keys escape commas, equals signs and spaces; strings are quoted with `"` and `\` escaped; and
- * since the 1.x protocol has no escape for a line break, any value holding one is refused outright.
+ * field keys escape commas, equals signs and spaces; strings are quoted with `"` and `\` escaped. The
+ * 1.x protocol has no escape for a line break anywhere, nor for a backslash in a tag (a trailing one
+ * swallows the next separator), so values holding those are refused outright.
  */
 import { KINDS, type DeviceKind, type MetricType, type Reading } from '@city/devices';
 
@@ -9,7 +10,7 @@ export class LineProtocolError extends Error {
   override name = 'LineProtocolError';
 }
 
-const NEEDS_ESCAPE = /[,= \\]/;
+const NEEDS_ESCAPE = /[,= ]/;
 const LINE_BREAK = /[\n\r]/;
 
 function assertSingleLine(text: string, what: string): void {
@@ -18,13 +19,15 @@ function assertSingleLine(text: string, what: string): void {
 
 export function escapeMeasurement(name: string): string {
   assertSingleLine(name, 'measurement');
-  return /[, \\]/.test(name) ? name.replace(/([, \\])/g, '\\$1') : name;
+  if (name.includes('\\')) throw new LineProtocolError('a measurement cannot hold a backslash');
+  return /[, ]/.test(name) ? name.replace(/([, ])/g, '\\$1') : name;
 }
 
 export function escapeTag(text: string): string {
   assertSingleLine(text, 'tag');
   if (text.length === 0) throw new LineProtocolError('a tag value cannot be empty');
-  return NEEDS_ESCAPE.test(text) ? text.replace(/([,= \\])/g, '\\$1') : text;
+  if (text.includes('\\')) throw new LineProtocolError('a tag or field key cannot hold a backslash');
+  return NEEDS_ESCAPE.test(text) ? text.replace(/([,= ])/g, '\\$1') : text;
 }
 
 export const escapeFieldKey = escapeTag;
