@@ -166,7 +166,7 @@ function parseTimestamp(raw: unknown, window: TimeWindow): number | Rejection {
     ts = raw;
   } else if (typeof raw === 'string' && raw.length <= 40 && ISO_TIMESTAMP.test(raw)) {
     ts = Date.parse(raw);
-    if (Number.isNaN(ts)) return { reason: 'invalid_timestamp', message: `"ts" ${truncate(raw)} is not a real date` };
+    if (Number.isNaN(ts) || !isCalendarDate(raw)) return { reason: 'invalid_timestamp', message: `"ts" ${truncate(raw)} is not a real date` };
   } else {
     return {
       reason: 'invalid_timestamp',
@@ -180,6 +180,13 @@ function parseTimestamp(raw: unknown, window: TimeWindow): number | Rejection {
     return { reason: 'too_old', message: `"ts" is older than ${Math.round(window.maxAgeMs / 86_400_000)} days` };
   }
   return ts;
+}
+
+/** Date.parse rolls 2025-02-30 over to 2 March instead of refusing it. */
+function isCalendarDate(iso: string): boolean {
+  const [year, month, day] = iso.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function wrongType(name: string, expected: string): Rejection {

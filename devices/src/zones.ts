@@ -103,7 +103,7 @@ const ADMINISTRATIVE_PREFIX = /^(quận|huyện|thành phố|thị xã|phường
  * rest is only a number ("Quận 1" → "quan-1"), since a bare "1" says nothing on a dashboard.
  */
 export function zoneSlug(name: string): string {
-  const trimmed = name.trim();
+  const trimmed = name.normalize('NFC').trim();
   const withoutPrefix = trimmed.replace(ADMINISTRATIVE_PREFIX, '');
   const base = /^\d+$/.test(withoutPrefix) ? trimmed : withoutPrefix;
   return base

@@ -59,7 +59,8 @@ const env = {
 const { result } = concurrently(
   services.map((service) => ({
     name: service.name,
-    command: `"${process.execPath}" --import tsx "${resolve(root, service.entry)}"`,
+    // exec: the shell gives way to node, so that a signal from the launcher reaches the service itself.
+    command: `exec node --import tsx ${service.entry}`,
     env,
     cwd: root,
   })),
