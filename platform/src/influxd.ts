@@ -92,7 +92,7 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
       );
     } catch (error) {
       started.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}\n${output.join('\n')}`);
+      throw new Error(`${(error as Error).message}\n${output.join('\n')}`, { cause: error });
     }
     options.logger?.info({ url, pid: started.pid, dataDir: root }, 'InfluxDB started');
   };
