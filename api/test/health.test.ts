@@ -1,41 +1,43 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@city/platform';
+import { startBroker, type RunningBroker } from '@city/broker';
+import { readBrokerConfig } from '@city/broker/config';
+import { createLogger, startInfluxd, type LocalInfluxd } from '@city/platform';
+import { tempDir } from '@city/platform/testing';
 import { buildApp } from '../src/app.js';
 import { readApiConfig } from '../src/config.js';
 
-// Stand-ins that answer on real sockets; the full stack's health is exercised by the api's own issue.
-let influxLike: Server;
-let brokerLike: Server;
+const logger = createLogger('test', 'silent');
+let dir: ReturnType<typeof tempDir>;
+let influx: LocalInfluxd;
+let broker: RunningBroker;
 
 beforeAll(async () => {
-  influxLike = createServer((_request, response) => response.writeHead(204).end());
-  brokerLike = createServer();
-  await Promise.all([influxLike, brokerLike].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  dir = tempDir('city-api-health-');
+  influx = await startInfluxd({ dataDir: dir.path, httpPort: 0, logger });
+  broker = await startBroker(
+    readBrokerConfig({ DATA_DIR: dir.path, MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', BROKER_METRICS_PORT: '0', MQTT_SERVICE_SECRET: randomBytes(24).toString('hex') }),
+    logger,
+  );
 });
 
-afterAll(() => {
-  influxLike.close();
-  brokerLike.close();
+afterAll(async () => {
+  await broker?.close();
+  await influx?.stop();
+  dir?.cleanup();
 });
-
-const port = (server: Server) => (server.address() as AddressInfo).port;
 
 describe('GET /api/v1/health', () => {
-  it('answers 200 when the broker and InfluxDB answer', async () => {
-    const app = await buildApp(readApiConfig({ MQTT_URL: `mqtt://127.0.0.1:${port(brokerLike)}`, INFLUX_URL: `http://127.0.0.1:${port(influxLike)}` }), createLogger('test', 'silent'));
-    const response = await app.inject('/api/v1/health');
-    expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: 'up', components: { broker: 'up', influxdb: 'up' } });
-    await app.close();
-  });
+  it('answers 200 while the broker and InfluxDB answer, and 503 naming InfluxDB once it is gone', async () => {
+    const app = await buildApp(readApiConfig({ MQTT_URL: `mqtt://127.0.0.1:${broker.mqttPort}`, INFLUX_URL: influx.url }), logger);
+    const up = await app.inject('/api/v1/health');
+    expect(up.statusCode).toBe(200);
+    expect(up.json()).toEqual({ status: 'up', components: { broker: 'up', influxdb: 'up' } });
 
-  it('answers 503 naming what is down', async () => {
-    const app = await buildApp(readApiConfig({ MQTT_URL: 'mqtt://127.0.0.1:1', INFLUX_URL: `http://127.0.0.1:${port(influxLike)}` }), createLogger('test', 'silent'));
-    const response = await app.inject('/api/v1/health');
-    expect(response.statusCode).toBe(503);
-    expect(response.json()).toEqual({ status: 'down', components: { broker: 'down', influxdb: 'up' } });
+    await influx.stop();
+    const down = await app.inject('/api/v1/health');
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({ status: 'down', components: { broker: 'up', influxdb: 'down' } });
     await app.close();
   });
 });
