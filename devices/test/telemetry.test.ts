@@ -132,15 +132,19 @@ describe('parseTelemetry: each rejection reason', () => {
   });
 
   it('not_an_object', () => {
-    for (const document of [42, 'text', null, true]) expect(reason(document)).toBe('not_an_object');
-    expect(reason([[traffic]]).valueOf()).toBe('not_an_object');
+    for (const document of ['42', '"text"', 'null', 'true']) expect(reason(document)).toBe('not_an_object');
+    expect(parse([[traffic], null]).rejections.map(({ index, reason }) => [index, reason])).toEqual([
+      [0, 'not_an_object'],
+      [1, 'not_an_object'],
+    ]);
   });
 
   it('empty_batch and batch_too_large', () => {
     expect(reason([])).toBe('empty_batch');
-    const readings = (count: number) => Array.from({ length: count }, (_, i) => ({ ...traffic, ts: NOW - i }));
-    expect(parse(readings(MAX_BATCH_READINGS)).readings).toHaveLength(MAX_BATCH_READINGS);
-    expect(reason(readings(MAX_BATCH_READINGS + 1))).toBe('batch_too_large');
+    // Small readings, so that the batch stays within 64 KiB and only its length matters.
+    const readings = (count: number) => Array.from({ length: count }, (_, i) => ({ pm25: i % 100 }));
+    expect(parse(readings(MAX_BATCH_READINGS), 'air_quality').readings).toHaveLength(MAX_BATCH_READINGS);
+    expect(reason(readings(MAX_BATCH_READINGS + 1), 'air_quality')).toBe('batch_too_large');
   });
 
   it('unknown_field, including keys that exist on every object', () => {

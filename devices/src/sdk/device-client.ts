@@ -123,12 +123,12 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     if (!/^mqtts?:\/\//.test(options.url)) throw new Error(`url must start with mqtt:// or mqtts://, not ${options.url}`);
     if (!isValidDeviceId(options.deviceId)) throw new Error(`"${options.deviceId}" is not a valid device id`);
     this.options = {
-      bufferLimit: 10_000,
-      minReconnectMs: 1000,
-      maxReconnectMs: 60_000,
-      connectTimeoutMs: 10_000,
-      keepaliveSeconds: 60,
       ...options,
+      bufferLimit: options.bufferLimit ?? 10_000,
+      minReconnectMs: options.minReconnectMs ?? 1000,
+      maxReconnectMs: options.maxReconnectMs ?? 60_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      keepaliveSeconds: options.keepaliveSeconds ?? 60,
     };
     this.topics = {
       telemetry: deviceTopic(options.deviceId, 'telemetry'),
@@ -289,9 +289,8 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       return;
     }
     this.current = 'waiting';
-    const ceiling = Math.min(this.options.maxReconnectMs, this.options.minReconnectMs * 2 ** this.failedAttempts);
-    this.failedAttempts++;
-    this.reconnectTimer = setTimeout(() => this.open(), Math.random() * ceiling);
+    const delay = reconnectDelay(this.failedAttempts++, this.options.minReconnectMs, this.options.maxReconnectMs);
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
   }
 
   /** Readings sent but not acknowledged go back to the head of the buffer, in the order they were sent. */
@@ -351,6 +350,14 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       for (const handler of this.errorHandlers) handler(notices);
     }
   }
+}
+
+/**
+ * Exponential back-off with full jitter: uniform between 0 and a ceiling that doubles with each failed
+ * attempt, so that devices cut off together come back spread over the whole window.
+ */
+export function reconnectDelay(failedAttempts: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  return random() * Math.min(maxMs, minMs * 2 ** failedAttempts);
 }
 
 /** Creates a client and waits for its first connection. */
