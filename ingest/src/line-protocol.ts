@@ -73,3 +73,20 @@ export function toLine(kind: DeviceKind, deviceId: string, zone: string, reading
   if (!Number.isSafeInteger(reading.ts)) throw new LineProtocolError('the timestamp must be integer milliseconds');
   return `${escapeMeasurement(kind)},device_id=${escapeTag(deviceId)},zone=${escapeTag(zone)} ${fieldSet} ${reading.ts}`;
 }
+
+/**
+ * One rollup point with the layout's field names (`<metric>` mean, `<metric>_min`, `<metric>_max`) and
+ * the types continuous queries produce: the mean is a float, min and max keep an integer metric's type.
+ */
+export function toRollupLine(kind: DeviceKind, deviceId: string, zone: string, ts: number, aggregates: Record<string, { mean: number; min: number; max: number }>): string {
+  const fields = FIELDS[kind];
+  const parts: string[] = [];
+  for (const [name, { mean, min, max }] of Object.entries(aggregates)) {
+    const field = fields.get(name);
+    if (!field || (field.type !== 'float' && field.type !== 'integer')) throw new LineProtocolError(`"${name}" is not a numeric ${kind} metric`);
+    const extreme = (value: number) => (field.type === 'integer' ? `${Math.round(value)}i` : formatValue('float', value));
+    parts.push(`${field.key}=${formatValue('float', mean)}`, `${field.key}_min=${extreme(min)}`, `${field.key}_max=${extreme(max)}`);
+  }
+  if (parts.length === 0) throw new LineProtocolError('a point needs at least one field');
+  return `${escapeMeasurement(kind)},device_id=${escapeTag(deviceId)},zone=${escapeTag(zone)} ${parts.join(',')} ${ts}`;
+}

@@ -46,7 +46,7 @@ const services: Service[] = [
   { name: 'broker', entry: 'broker/src/index.ts', port: config.MQTT_PORT },
   { name: 'ingest', entry: 'ingest/src/index.ts', port: config.INGEST_METRICS_PORT },
   { name: 'api', entry: 'api/src/index.ts', port: config.HTTP_PORT },
-  ...(config.DEMO_FLEET === 'on' ? [{ name: 'fleet', entry: 'simulators/src/fleet.ts', port: 0 }] : []),
+  ...(config.DEMO_FLEET === 'on' ? [{ name: 'fleet', entry: 'simulators/src/sim.ts', port: 0 }] : []),
 ].filter((service) => existsSync(resolve(root, service.entry)));
 
 const env = {

@@ -1,0 +1,128 @@
+/**
+ * The fleet at work: one SDK client per device, each publishing on its kind's reporting interval in
+ * simulated time, with start times spread so that the fleet does not report in lockstep.
+ */
+import { KINDS, type DeviceKind } from '@city/devices';
+import { DeviceClient } from '@city/devices';
+import type { Logger } from '@city/platform';
+import mqtt from 'mqtt';
+import type { SimClock } from './clock.js';
+import type { Credentials } from './credentials.js';
+import type { Placement } from './model/city-data.js';
+import { uniform } from './model/random.js';
+import { readingFor, type World } from './model/sensors.js';
+
+export interface LiveFleetOptions {
+  url: string;
+  world: World;
+  clock: SimClock;
+  placements: readonly Placement[];
+  credentials: Credentials;
+  logger: Logger;
+}
+
+interface Member {
+  placement: Placement;
+  client: DeviceClient;
+  timer?: NodeJS.Timeout;
+  nextSim: number;
+}
+
+/** Malformed payloads a broken device might send, one of each kind of mistake. */
+const GARBAGE = ['{"intensity": 12', 'null', '[]', '{"LAeq": "loud"}', '{"pm25": -5}', '{"unexpected": true}', '\u0000\u0001binary', '{"ts": "yesterday"}'];
+
+export class LiveFleet {
+  private readonly members = new Map<string, Member>();
+  private stopped = false;
+
+  constructor(private readonly options: LiveFleetOptions) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  async start(): Promise<void> {
+    const { placements, credentials, url, clock, world } = this.options;
+    for (const placement of placements) {
+      const secret = credentials.get(placement.id);
+      if (!secret) continue;
+      const client = new DeviceClient({ url, deviceId: placement.id, secret, bufferLimit: 5000 });
+      const interval = intervalMs(placement.kind);
+      const member: Member = { placement, client, nextSim: clock.now() + uniform(world.seed, placement.id, 'phase') * interval };
+      this.members.set(placement.id, member);
+      client.connect().catch((error: Error) => this.options.logger.error({ deviceId: placement.id, err: error.message }, 'device could not connect'));
+      this.schedule(member);
+    }
+  }
+
+  /** The camera on a segment (bridge cameras detect accidents), if there is one. */
+  cameraOn(segment: string): Placement | undefined {
+    return [...this.members.values()].find((member) => member.placement.camera && member.placement.segment === segment)?.placement;
+  }
+
+  async publishEvent(deviceId: string, event: { type: string; detail?: unknown }): Promise<void> {
+    const member = this.members.get(deviceId);
+    if (!member) throw new Error(`no device ${deviceId} in the fleet`);
+    await member.client.publishEvent({ ...event, ts: this.options.clock.now() });
+  }
+
+  /** Sends malformed payloads for a while through a raw connection, as a device with broken firmware would. */
+  async sendGarbage(deviceId: string, count: number): Promise<void> {
+    const member = this.members.get(deviceId);
+    const secret = this.options.credentials.get(deviceId);
+    if (!member || !secret) throw new Error(`no device ${deviceId} in the fleet`);
+    // The raw connection takes the device's session, so its well-behaved client steps aside meanwhile.
+    await member.client.close();
+    const raw = await mqtt.connectAsync(this.options.url, { clientId: deviceId, username: deviceId, password: secret, reconnectPeriod: 0 });
+    for (let i = 0; i < count; i++) await raw.publishAsync(`devices/${deviceId}/telemetry`, GARBAGE[i % GARBAGE.length] as string, { qos: 1 });
+    await raw.endAsync();
+    if (this.stopped) return;
+    member.client = new DeviceClient({ url: this.options.url, deviceId, secret, bufferLimit: 5000 });
+    await member.client.connect();
+  }
+
+  stats(): { sent: number; acknowledged: number; buffered: number; dropped: number } {
+    const total = { sent: 0, acknowledged: 0, buffered: 0, dropped: 0 };
+    for (const member of this.members.values()) {
+      const stats = member.client.stats();
+      total.sent += stats.sent;
+      total.acknowledged += stats.acknowledged;
+      total.buffered += stats.buffered;
+      total.dropped += stats.dropped;
+    }
+    return total;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const member of this.members.values()) clearTimeout(member.timer);
+    await Promise.all([...this.members.values()].map((member) => member.client.close().catch(() => undefined)));
+  }
+
+  private schedule(member: Member): void {
+    if (this.stopped) return;
+    const { clock } = this.options;
+    const delay = Math.max(0, clock.realDelay(member.nextSim - clock.now()));
+    member.timer = setTimeout(() => this.tick(member), delay);
+  }
+
+  private tick(member: Member): void {
+    const { clock, world, logger } = this.options;
+    const now = clock.now();
+    const { placement } = member;
+    const silentUntil = world.overlay.silent.get(placement.id) ?? 0;
+    const garbageUntil = world.overlay.garbage.get(placement.id) ?? 0;
+    if (now >= silentUntil && now >= garbageUntil) {
+      const reading = { ts: Math.round(member.nextSim), ...readingFor(world, placement, member.nextSim) };
+      member.client.publishTelemetry(reading).catch((error: Error) => logger.warn({ deviceId: placement.id, err: error.message }, 'publish failed'));
+    }
+    member.nextSim += intervalMs(placement.kind);
+    // After a long pause (a laptop asleep), skip ahead rather than flood the platform with the gap.
+    if (member.nextSim < now - 10 * intervalMs(placement.kind)) member.nextSim = now;
+    this.schedule(member);
+  }
+}
+
+export function intervalMs(kind: DeviceKind): number {
+  return KINDS[kind].reportingIntervalSeconds * 1000;
+}

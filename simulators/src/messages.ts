@@ -1,0 +1,58 @@
+/** Every text the simulator shows a person, in Vietnamese and English (LANG=vi… picks Vietnamese). */
+import { SCENARIO_DESCRIPTIONS, SCENARIO_NAMES } from './model/scenarios.js';
+
+export type Language = 'vi' | 'en';
+
+export function language(env: NodeJS.ProcessEnv = process.env): Language {
+  return (env.CITY_LANG ?? env.LANG ?? '').toLowerCase().startsWith('vi') ? 'vi' : 'en';
+}
+
+const MESSAGES = {
+  en: {
+    usage: 'Usage: npm run sim -- [options]',
+    intro: 'Runs the Da Nang demo fleet against the platform, or triggers a scenario on the running fleet.',
+    options: [
+      '  --scenario <name>     trigger a scenario on the running fleet',
+      '  --speed <n>           simulated seconds per real second (default 1); above 1 the day plays from --start',
+      '  --start <ISO time>    where simulated time begins (default: now, or 24 h ago when --speed > 1)',
+      '  --seed <n>            the city is the same for the same seed (default SIM_SEED or 2025)',
+      '  --backfill <days>     publish that many days of history through the platform, then exit',
+      '  --history <months>    with --backfill: hourly history for the months before',
+      '  --help                this text',
+    ],
+    scenarios: 'Scenarios:',
+    provisioning: 'provisioning the fleet',
+    running: 'demo fleet running',
+    backfillRaw: 'history (raw)',
+    backfillHourly: 'history (hourly)',
+    triggered: 'scenario triggered',
+  },
+  vi: {
+    usage: 'Cách dùng: npm run sim -- [tùy chọn]',
+    intro: 'Chạy đội thiết bị mô phỏng Đà Nẵng trên nền tảng, hoặc kích hoạt một kịch bản trên đội thiết bị đang chạy.',
+    options: [
+      '  --scenario <tên>      kích hoạt một kịch bản trên đội thiết bị đang chạy',
+      '  --speed <n>           số giây mô phỏng cho mỗi giây thực (mặc định 1); lớn hơn 1 thì phát lại từ --start',
+      '  --start <thời điểm>   thời điểm bắt đầu mô phỏng (mặc định: bây giờ, hoặc 24 giờ trước khi --speed > 1)',
+      '  --seed <n>            cùng một seed cho cùng một thành phố (mặc định SIM_SEED hoặc 2025)',
+      '  --backfill <ngày>     gửi dữ liệu lịch sử của số ngày đó qua nền tảng rồi thoát',
+      '  --history <tháng>     cùng --backfill: dữ liệu theo giờ cho các tháng trước đó',
+      '  --help                hướng dẫn này',
+    ],
+    scenarios: 'Kịch bản:',
+    provisioning: 'đang đăng ký đội thiết bị',
+    running: 'đội thiết bị mô phỏng đang chạy',
+    backfillRaw: 'dữ liệu lịch sử (thô)',
+    backfillHourly: 'dữ liệu lịch sử (theo giờ)',
+    triggered: 'đã kích hoạt kịch bản',
+  },
+} as const;
+
+export function messages(lang: Language = language()) {
+  return MESSAGES[lang];
+}
+
+export function helpText(lang: Language = language()): string {
+  const m = MESSAGES[lang];
+  return [m.usage, '', m.intro, '', ...m.options, '', m.scenarios, ...SCENARIO_NAMES.map((name) => `  ${name.padEnd(12)} ${SCENARIO_DESCRIPTIONS[name][lang]}`), ''].join('\n');
+}
