@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS audit (
 `;
 
 /** A hash that no secret can match, so that unknown ids cost the same scrypt as known ones. */
-const DECOY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+const DECOY_HASH = 'scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 export interface AuditEntry {
   at: number;
