@@ -1,0 +1,31 @@
+/** Readings the load generator sends: realistic sizes and values, varied so that compression and caches don't flatter the figures. */
+import type { DeviceKind } from '@city/devices';
+
+export const PAYLOAD_MIXES = ['traffic', 'air', 'mixed'] as const;
+export type PayloadMix = (typeof PAYLOAD_MIXES)[number];
+
+const MIXED_KINDS: DeviceKind[] = ['traffic', 'air_quality', 'noise', 'water_level', 'parking', 'streetlight'];
+
+export function kindFor(mix: PayloadMix, index: number): DeviceKind {
+  if (mix === 'traffic') return 'traffic';
+  if (mix === 'air') return 'air_quality';
+  return MIXED_KINDS[index % MIXED_KINDS.length] as DeviceKind;
+}
+
+export function payloadFor(kind: DeviceKind, ts: number, n: number): string {
+  const wave = (n % 97) / 97;
+  switch (kind) {
+    case 'traffic':
+      return JSON.stringify({ ts, intensity: 400 + Math.round(wave * 2000), averageVehicleSpeed: 20 + wave * 30, occupancy: Number((wave * 0.8).toFixed(3)) });
+    case 'air_quality':
+      return JSON.stringify({ ts, pm25: 10 + wave * 60, pm10: 20 + wave * 90, no2: 15 + wave * 40, o3: 30 + wave * 50, co: 400 + wave * 800, temperature: 26 + wave * 6, relativeHumidity: 0.7 });
+    case 'noise':
+      return JSON.stringify({ ts, LAeq: 50 + wave * 25, LAmax: 65 + wave * 25 });
+    case 'water_level':
+      return JSON.stringify({ ts, currentLevel: wave * 0.3, rainfall: wave * 5 });
+    case 'parking':
+      return JSON.stringify({ ts, occupiedSpotNumber: Math.round(wave * 100), totalSpotNumber: 100 });
+    case 'streetlight':
+      return JSON.stringify({ ts, powerState: 'on', illuminanceLevel: 1, powerConsumption: 120 + wave * 30 });
+  }
+}
