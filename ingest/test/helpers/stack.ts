@@ -20,6 +20,8 @@ export interface Stack {
   influx: LocalInfluxd;
   broker: RunningBroker;
   mqttUrl: string;
+  /** The password of the platform's own services (`service:<name>`). */
+  serviceSecret: string;
   registry: DeviceRegistry;
   startIngest(): Promise<void>;
   killIngest(): Promise<void>;
@@ -69,6 +71,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     influx,
     broker,
     mqttUrl,
+    serviceSecret,
     registry,
     async startIngest() {
       ingest = spawn(process.execPath, ['--import', 'tsx', join(root, 'ingest/src/index.ts')], {

@@ -25,15 +25,18 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
 /** Bridges and arterials carry more of the city's demand relative to their capacity, so they congest first. */
 const LOAD_FACTOR: Record<RoadSegment['kind'], number> = { bridge: 1.08, arterial: 0.95, coastal: 0.75, street: 0.8 };
 
-/** Capacity left on a segment: an accident takes most of it on the spot and half of it upstream on the same street. */
-function capacityFactor(world: World, segment: RoadSegment, t: number): number {
-  let factor = 1;
+/**
+ * What an accident does to a segment: most of its capacity gone and traffic crawling past the scene;
+ * upstream on the same street, half the capacity and slower traffic as the queue backs up.
+ */
+function accidentImpact(world: World, segment: RoadSegment, t: number): { capacity: number; speed: number } {
+  let impact = { capacity: 1, speed: 1 };
   for (const accident of world.overlay.accidents) {
     if (t < accident.startMs || t > accident.endMs) continue;
-    if (accident.segment === segment.id) factor = Math.min(factor, 0.15);
-    else if (world.segments.get(accident.segment)?.street === segment.street) factor = Math.min(factor, 0.5);
+    if (accident.segment === segment.id) impact = { capacity: 0.15, speed: 0.2 };
+    else if (world.segments.get(accident.segment)?.street === segment.street && impact.capacity > 0.5) impact = { capacity: 0.5, speed: 0.55 };
   }
-  return factor;
+  return impact;
 }
 
 export interface FlowState {
@@ -45,10 +48,11 @@ export interface FlowState {
 /** The flow on a segment: demand against capacity, and speed from the BPR volume–delay curve. */
 export function segmentFlow(world: World, segment: RoadSegment, t: number, sensorKey = segment.id): FlowState {
   const demand = trafficDemand(t) * LOAD_FACTOR[segment.kind] * (1 + 0.06 * smoothNoise(t, 15 * 60_000, world.seed, sensorKey, 'demand'));
-  const capacity = segment.capacity * capacityFactor(world, segment, t);
+  const impact = accidentImpact(world, segment, t);
+  const capacity = segment.capacity * impact.capacity;
   const wanted = segment.capacity * clamp(demand, 0.01, 1.3);
   const ratio = wanted / capacity;
-  const speed = segment.speedLimit * 0.9 / (1 + 0.15 * ratio ** 4 * 4);
+  const speed = (impact.speed * segment.speedLimit * 0.9) / (1 + 0.15 * ratio ** 4 * 4);
   // Past capacity, fewer vehicles get through, not more.
   const intensity = ratio <= 1 ? wanted : capacity * Math.max(0.3, 2 - ratio);
   const occupancy = clamp(0.02 + 0.55 * ratio * ((segment.speedLimit * 0.9) / speed) * 0.35, 0, 0.98);
