@@ -4,7 +4,7 @@
  * timestamps — and are then rolled up; the months before that are written as hourly rollups directly,
  * since raw data that old would be past its retention anyway.
  */
-import { DeviceClient, numericMetrics } from '@city/devices';
+import { DeviceClient, numericMetrics, type DeviceReading } from '@city/devices';
 import { toRollupLine } from '@city/ingest/line-protocol';
 import type { Credentials } from './credentials.js';
 import { intervalMs } from './live-fleet.js';
@@ -19,11 +19,16 @@ export interface BackfillProgress {
   total: number;
 }
 
+/** How the backfill reaches the broker as a device: the running fleet's own connection, or one of its own. */
+export interface DeviceSession {
+  publish(readings: DeviceReading[]): Promise<void>;
+  release(): Promise<void>;
+}
+
 export interface RawBackfillOptions {
-  url: string;
   world: World;
   placements: readonly Placement[];
-  credentials: Credentials;
+  open(placement: Placement): Promise<DeviceSession>;
   fromMs: number;
   toMs: number;
   /** Devices publishing at once: enough to keep ingest busy, few enough not to starve the live fleet. */
@@ -40,26 +45,22 @@ export async function backfillRaw(options: RawBackfillOptions): Promise<number> 
   const worker = async () => {
     while (next < placements.length) {
       const placement = placements[next++] as Placement;
-      const secret = options.credentials.get(placement.id);
-      if (!secret) continue;
-      // A gateway-style client of its own: the live fleet keeps the device's usual session meanwhile.
-      const client = new DeviceClient({ url: options.url, deviceId: placement.id, secret });
-      await client.connect();
+      const session = await options.open(placement);
       const step = intervalMs(placement.kind);
-      let batch: Record<string, unknown>[] = [];
+      let batch: DeviceReading[] = [];
       for (let t = alignUp(options.fromMs, step); t < options.toMs; t += step) {
         batch.push({ ts: t, ...readingFor(world, placement, t) });
         if (batch.length === 1000) {
-          await client.publishTelemetry(batch as never);
+          await session.publish(batch);
           done += batch.length;
           batch = [];
           options.onProgress?.({ phase: 'raw', done, total });
         }
       }
-      if (batch.length > 0) await client.publishTelemetry(batch as never);
+      if (batch.length > 0) await session.publish(batch);
       done += batch.length;
       options.onProgress?.({ phase: 'raw', done, total });
-      await client.close();
+      await session.release();
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
@@ -117,3 +118,14 @@ function alignUp(t: number, step: number): number {
 }
 
 export const MAX_RAW_DAYS = 30;
+
+/** Sessions of their own, for a backfill run while no fleet is connected (`npm run sim -- --backfill`). */
+export function ownSessions(url: string, credentials: Credentials): (placement: Placement) => Promise<DeviceSession> {
+  return async (placement) => {
+    const secret = credentials.get(placement.id);
+    if (!secret) throw new Error(`no credentials for ${placement.id}`);
+    const client = new DeviceClient({ url, deviceId: placement.id, secret });
+    await client.connect();
+    return { publish: async (readings) => void (await client.publishTelemetry(readings)), release: () => client.close() };
+  };
+}

@@ -6,6 +6,7 @@ import { KINDS, type DeviceKind } from '@city/devices';
 import { DeviceClient } from '@city/devices';
 import type { Logger } from '@city/platform';
 import mqtt from 'mqtt';
+import type { DeviceSession } from './backfill.js';
 import type { SimClock } from './clock.js';
 import type { Credentials } from './credentials.js';
 import type { Placement } from './model/city-data.js';
@@ -64,6 +65,13 @@ export class LiveFleet {
     const member = this.members.get(deviceId);
     if (!member) throw new Error(`no device ${deviceId} in the fleet`);
     await member.client.publishEvent({ ...event, ts: this.options.clock.now() });
+  }
+
+  /** Publishes past readings through the device's own connection (a backfill while the fleet runs). */
+  session(deviceId: string): DeviceSession {
+    const member = this.members.get(deviceId);
+    if (!member) throw new Error(`no device ${deviceId} in the fleet`);
+    return { publish: async (readings) => void (await member.client.publishTelemetry(readings)), release: async () => undefined };
   }
 
   /** Sends malformed payloads for a while through a raw connection, as a device with broken firmware would. */

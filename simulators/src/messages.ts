@@ -25,7 +25,9 @@ const MESSAGES = {
     running: 'demo fleet running',
     backfillRaw: 'history (raw)',
     backfillHourly: 'history (hourly)',
-    triggered: 'scenario triggered',
+    backfillStored: 'history stored',
+    noFleet: 'No demo fleet answers: start the platform with npm start (DEMO_FLEET=on) first.',
+    backfillDelegated: 'The running demo fleet is writing the history through its own connections; its progress is in the platform log.',
   },
   vi: {
     usage: 'Cách dùng: npm run sim -- [tùy chọn]',
@@ -44,7 +46,9 @@ const MESSAGES = {
     running: 'đội thiết bị mô phỏng đang chạy',
     backfillRaw: 'dữ liệu lịch sử (thô)',
     backfillHourly: 'dữ liệu lịch sử (theo giờ)',
-    triggered: 'đã kích hoạt kịch bản',
+    backfillStored: 'dữ liệu lịch sử đã lưu',
+    noFleet: 'Không có đội thiết bị mô phỏng nào trả lời: hãy khởi động nền tảng bằng npm start (DEMO_FLEET=on) trước.',
+    backfillDelegated: 'Đội thiết bị mô phỏng đang chạy sẽ ghi dữ liệu lịch sử qua các kết nối của nó; tiến độ hiển thị trong nhật ký của nền tảng.',
   },
 } as const;
 

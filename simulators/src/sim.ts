@@ -5,18 +5,19 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeviceRegistry } from '@city/devices';
+import { DEVICE_KINDS, DeviceRegistry, KINDS } from '@city/devices';
 import { V1Writer } from '@city/ingest/influx-writer';
+import { influxQuery } from '@city/ingest/influxql';
 import { runRollups } from '@city/ingest/storage-setup';
-import { createLogger } from '@city/platform';
-import { backfillHourly, backfillRaw, MAX_RAW_DAYS } from './backfill.js';
+import { createLogger, waitFor } from '@city/platform';
+import { backfillHourly, backfillRaw, MAX_RAW_DAYS, ownSessions, type DeviceSession } from './backfill.js';
 import { SimClock } from './clock.js';
 import { readSimConfig } from './config.js';
-import { startControlServer, triggerScenario } from './control.js';
+import { askFleet, startControlServer } from './control.js';
 import { provisionFleet } from './credentials.js';
 import { LiveFleet } from './live-fleet.js';
 import { helpText, messages } from './messages.js';
-import { loadCityData } from './model/city-data.js';
+import { loadCityData, type Placement } from './model/city-data.js';
 import { emptyOverlay } from './model/scenarios.js';
 import type { World } from './model/sensors.js';
 import { progressLine } from './progress.js';
@@ -44,12 +45,25 @@ const config = readSimConfig();
 const logger = createLogger('simulator');
 
 if (values.scenario) {
-  const outcome = await triggerScenario(config.SIM_CONTROL_PORT, values.scenario).catch((error: Error) => {
+  const outcome = await askFleet(config.SIM_CONTROL_PORT, `/scenarios/${encodeURIComponent(values.scenario)}`).catch((error: Error) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   });
+  if (!outcome) {
+    process.stderr.write(`${text.noFleet}\n`);
+    process.exit(1);
+  }
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   process.exit(0);
+}
+
+if (values.backfill !== undefined) {
+  // A running fleet holds the devices' connections: it writes the history itself rather than being kicked off.
+  const accepted = await askFleet(config.SIM_CONTROL_PORT, `/backfill?days=${Number(values.backfill)}&months=${Number(values.history ?? 0)}`);
+  if (accepted) {
+    process.stderr.write(`${text.backfillDelegated}\n`);
+    process.exit(0);
+  }
 }
 
 const speed = Number(values.speed ?? 1);
@@ -70,12 +84,14 @@ registry.close();
 
 const influxWriter = (rp: string) => new V1Writer({ url: config.INFLUX_URL, db: config.INFLUX_DB, rp });
 
-async function backfill(days: number, months: number): Promise<void> {
+async function backfill(days: number, months: number, open: (placement: Placement) => Promise<DeviceSession>): Promise<void> {
   const now = Date.now();
   const rawFrom = now - Math.min(days, MAX_RAW_DAYS) * DAY;
   const rawProgress = progressLine(text.backfillRaw);
+  const rawTo = now - 60_000;
+  let published = 0;
   if (days > 0) {
-    await backfillRaw({ url: config.mqttUrl, world, placements: city.placements, credentials, fromMs: rawFrom, toMs: now - 60_000, onProgress: (p) => rawProgress(p.done, p.total) });
+    published = await backfillRaw({ world, placements: city.placements, open, fromMs: rawFrom, toMs: rawTo, onProgress: (p) => rawProgress(p.done, p.total) });
   }
   if (months > 0) {
     const hourlyProgress = progressLine(text.backfillHourly);
@@ -83,10 +99,26 @@ async function backfill(days: number, months: number): Promise<void> {
     await backfillHourly({ world, placements: city.placements, fromMs: rawFrom - months * 30 * DAY, toMs: rawFrom, write: (lines) => writer.write(lines), onProgress: (p) => hourlyProgress(p.done, p.total) });
   }
   if (days > 0) {
-    // Ingest writes asynchronously; the rollup of the raw window runs once the last batch had time to land.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    // The broker acknowledged every reading; the rollup runs once ingest has stored them all.
+    const storedProgress = progressLine(text.backfillStored);
+    await waitFor('the backfill to be stored', async () => {
+      const stored = await storedBetween(rawFrom, rawTo);
+      storedProgress(stored, published);
+      return stored >= published;
+    }, 30 * 60_000, 1000);
     await runRollups({ INFLUX_URL: config.INFLUX_URL, INFLUX_DB: config.INFLUX_DB }, rawFrom, now);
   }
+}
+
+/** Readings stored in the raw window, counted on each kind's first required metric. */
+async function storedBetween(fromMs: number, toMs: number): Promise<number> {
+  let total = 0;
+  for (const kind of DEVICE_KINDS) {
+    const metric = Object.entries(KINDS[kind].metrics).find(([, spec]) => spec.required)?.[0] ?? Object.keys(KINDS[kind].metrics)[0];
+    const rows = await influxQuery(config.INFLUX_URL, config.INFLUX_DB, `SELECT count("${metric}") FROM "raw"."${kind}" WHERE time >= ${fromMs}ms AND time < ${toMs}ms`);
+    total += Number(rows[0]?.count ?? 0);
+  }
+  return total;
 }
 
 if (values.backfill !== undefined) {
@@ -96,7 +128,7 @@ if (values.backfill !== undefined) {
     process.stderr.write(helpText());
     process.exit(2);
   }
-  await backfill(days, months);
+  await backfill(days, months, ownSessions(config.mqttUrl, credentials));
   process.exit(0);
 }
 
@@ -104,16 +136,22 @@ const start = values.start ? Date.parse(values.start) : speed > 1 ? Date.now() -
 const clock = new SimClock(speed, start);
 const fleet = new LiveFleet({ url: config.mqttUrl, world, clock, placements: city.placements, credentials, logger });
 await fleet.start();
-const control = await startControlServer(
-  config.SIM_CONTROL_PORT,
-  (name) => runScenario(name, clock.now(), world, city.placements, fleet, logger),
-  () => ({ devices: fleet.size, simulatedTime: new Date(clock.now()).toISOString(), speed, ...fleet.stats() }),
-);
+const fleetSessions = async (placement: Placement) => fleet.session(placement.id);
+const control = await startControlServer(config.SIM_CONTROL_PORT, {
+  scenario: (name) => runScenario(name, clock.now(), world, city.placements, fleet, logger),
+  backfill: (days, months) => {
+    backfill(days, months, fleetSessions).then(
+      () => logger.info({ days, months }, 'history written'),
+      (error: Error) => logger.error({ err: error.message }, 'history backfill failed'),
+    );
+  },
+  status: () => ({ devices: fleet.size, simulatedTime: new Date(clock.now()).toISOString(), speed, ...fleet.stats() }),
+});
 logger.info({ devices: fleet.size, speed, seed, controlPort: control.port }, text.running);
 
 const marker = join(config.DATA_DIR, 'fleet', 'history-written');
 if (!existsSync(marker) && (config.DEMO_BACKFILL_DAYS > 0 || config.DEMO_HISTORY_MONTHS > 0)) {
-  backfill(config.DEMO_BACKFILL_DAYS, config.DEMO_HISTORY_MONTHS).then(
+  backfill(config.DEMO_BACKFILL_DAYS, config.DEMO_HISTORY_MONTHS, fleetSessions).then(
     () => {
       mkdirSync(join(config.DATA_DIR, 'fleet'), { recursive: true });
       writeFileSync(marker, new Date().toISOString());

@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { DeviceRegistry } from '@city/devices';
 import { createLogger, waitFor } from '@city/platform';
 import { startStack, type Stack } from '../../ingest/test/helpers/stack.js';
-import { backfillRaw } from '../src/backfill.js';
+import { backfillRaw, ownSessions } from '../src/backfill.js';
 import { SimClock } from '../src/clock.js';
 import { provisionFleet, type Credentials } from '../src/credentials.js';
 import { LiveFleet } from '../src/live-fleet.js';
@@ -93,7 +93,7 @@ describe('the demo fleet', () => {
   it('backfills history through the platform with the readings\' own past timestamps', async () => {
     const to = Date.now() - 3_600_000;
     const from = to - 6 * 3_600_000;
-    const acknowledged = await backfillRaw({ url: stack.mqttUrl, world, placements: placements.filter((p) => p.kind === 'water_level'), credentials, fromMs: from, toMs: to });
+    const acknowledged = await backfillRaw({ world, placements: placements.filter((p) => p.kind === 'water_level'), open: ownSessions(stack.mqttUrl, credentials), fromMs: from, toMs: to });
     expect(acknowledged).toBe(4 * 6 * 60);
     await waitFor('the backfill in InfluxDB', async () => (await stack.count('water_level', 'currentLevel', `WHERE time >= ${from}ms AND time < ${to}ms`)) === acknowledged, 30_000);
   }, 60_000);
