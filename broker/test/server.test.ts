@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { DeviceRegistry } from '@city/devices';
 import { createLogger, waitFor } from '@city/platform';
-import { tempDir } from '@city/platform/testing';
+import { readMetric, tempDir } from '@city/platform/testing';
 import { readBrokerConfig } from '../src/config.js';
 import { startBroker, type RunningBroker } from '../src/server.js';
 
@@ -48,12 +48,10 @@ const device = (id = sensor.id, secret = sensor.secret) =>
   mqtt.connectAsync(url, { clientId: id, username: id, password: secret, reconnectPeriod: 0 });
 const service = () => mqtt.connectAsync(url, { clientId: 'service:test', username: 'service:test', password: SERVICE_SECRET, reconnectPeriod: 0 });
 
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`).then((response) => response.text());
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  const line = text.split('\n').find((candidate) => candidate.startsWith(name) && wanted.every((label) => candidate.includes(label)));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
+const metric = async (name: string, labels: Record<string, string> = {}) => {
+  const value = await readMetric(running.metricsPort, name, labels);
+  return Number.isNaN(value) ? 0 : value;
+};
 
 describe('broker', () => {
   it('accepts a device with its secret and refuses wrong secrets, unknown devices and borrowed client ids', async () => {

@@ -3,3 +3,4 @@ export { readConfig, ConfigError } from './env-config.js';
 export { createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics-server.js';
 export { waitFor, waitForPort, isPortOpen } from './wait-for.js';
 export { startInfluxd, type LocalInfluxd, type InfluxdOptions } from './influxd.js';
+export { onShutdown } from './shutdown.js';

@@ -9,7 +9,7 @@ import { DEVICE_KINDS, DeviceRegistry, KINDS } from '@city/devices';
 import { V1Writer } from '@city/ingest/influx-writer';
 import { influxQuery } from '@city/ingest/influxql';
 import { runRollups } from '@city/ingest/storage-setup';
-import { createLogger, waitFor } from '@city/platform';
+import { createLogger, onShutdown, waitFor } from '@city/platform';
 import { backfillHourly, backfillRaw, MAX_RAW_DAYS, ownSessions, type DeviceSession } from './backfill.js';
 import { SimClock } from './clock.js';
 import { readSimConfig } from './config.js';
@@ -161,11 +161,6 @@ if (!existsSync(marker) && (config.DEMO_BACKFILL_DAYS > 0 || config.DEMO_HISTORY
   );
 }
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void Promise.all([fleet.stop(), control.close()]).then(() => process.exit(0));
-  });
-}
+onShutdown(logger, async () => {
+  await Promise.all([fleet.stop(), control.close()]);
+});

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@city/platform';
+import { readMetric } from '@city/platform/testing';
 import { startStack, type Stack } from '../../ingest/test/helpers/stack.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,11 +18,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function brokerMetric(name: string): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${stack.broker.metricsPort}/metrics`).then((response) => response.text());
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
-}
+const brokerMetric = (name: string) => readMetric(stack.broker.metricsPort, name);
 
 describe('the load generator', () => {
   it('reports counts that agree with the broker, ingest and InfluxDB', async () => {

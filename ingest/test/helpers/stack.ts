@@ -10,7 +10,7 @@ import { DeviceRegistry, type DeviceKind } from '@city/devices';
 import { startBroker, type RunningBroker } from '@city/broker';
 import { readBrokerConfig } from '@city/broker/config';
 import { createLogger, startInfluxd, waitFor, type LocalInfluxd } from '@city/platform';
-import { freePort, tempDir } from '@city/platform/testing';
+import { freePort, readMetric, tempDir } from '@city/platform/testing';
 import { influxQuery } from '../../src/influxql.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,14 +55,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const metricsPort = await freePort();
   let ingest: ChildProcess | undefined;
 
-  const ingestMetric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
-    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((response) => response.text());
-    const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-    const line = text
-      .split('\n')
-      .find((candidate) => (candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`)) && wanted.every((label) => candidate.includes(label)));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
-  };
+  const ingestMetric = (name: string, labels: Record<string, string> = {}) => readMetric(metricsPort, name, labels);
 
   const query = (q: string) => influxQuery(influx.url, 'city', q);
 
