@@ -17,6 +17,7 @@ export const BrokerConfigSchema = Type.Object({
   MAX_ACL_VIOLATIONS: Type.Integer({ minimum: 1, default: 10 }),
   BROKER_CONCURRENCY: Type.Integer({ minimum: 1, default: 100 }),
   BROKER_DRAIN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  REVOCATION_SWEEP_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   BROKER_METRICS_PORT: Port(9101),
   METRICS_HOST: Type.String({ default: '127.0.0.1' }),
 });

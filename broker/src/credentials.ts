@@ -7,7 +7,9 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { DeviceRegistry } from '@city/devices';
 import type { Identity } from './acl.js';
 
-export type CredentialCheck = { ok: true; identity: Identity } | { ok: false; reason: 'bad_credentials' | 'client_id_mismatch' };
+export type CredentialCheck =
+  | { ok: true; identity: Identity; device?: { id: string; updatedAt: number } }
+  | { ok: false; reason: 'bad_credentials' | 'client_id_mismatch' };
 
 const SERVICE_USER = /^service:([a-z][a-z0-9-]{0,31})$/;
 
@@ -26,7 +28,7 @@ export function createCredentialChecker(registry: DeviceRegistry, serviceSecret:
     if (!device) return { ok: false, reason: 'bad_credentials' };
     // A device that could pick another id would kick that device off (MQTT takes over sessions by client id).
     if (clientId !== device.id) return { ok: false, reason: 'client_id_mismatch' };
-    return { ok: true, identity: { type: 'device', id: device.id } };
+    return { ok: true, identity: { type: 'device', id: device.id }, device: { id: device.id, updatedAt: device.updatedAt } };
   };
 }
 

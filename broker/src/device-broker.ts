@@ -11,6 +11,7 @@ import { createCredentialChecker } from './credentials.js';
 import type { BrokerMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
 import { createPresence } from './presence.js';
+import { watchRevocations } from './revocation.js';
 
 export interface DeviceBrokerOptions {
   registry: DeviceRegistry;
@@ -23,10 +24,13 @@ export interface DeviceBrokerOptions {
   concurrency: number;
   drainTimeoutMs: number;
   persistence?: AedesOptions['persistence'];
+  revocationSweepMs?: number;
 }
 
 interface ClientState {
   identity: Identity;
+  /** The registry row's version at CONNECT, to notice a removal or rotation later. */
+  device?: { id: string; updatedAt: number };
   bucket: TokenBucket;
   violations: number;
 }
@@ -68,6 +72,7 @@ export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<
           }
           states.set(client, {
             identity: result.identity,
+            ...(result.device ? { device: result.device } : {}),
             bucket: new TokenBucket(options.deviceRateLimit, options.deviceRateBurst),
             violations: 0,
           });
@@ -129,6 +134,8 @@ export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<
   };
 
   createPresence(broker, (client) => states.get(client)?.identity, metrics);
+  const stopWatching = watchRevocations(broker, options.registry, (client) => states.get(client)?.device, metrics, logger, options.revocationSweepMs ?? 10_000);
+  broker.once('closed', stopWatching);
   broker.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'client error'));
   broker.on('connectionError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'connection error'));
   return broker;

@@ -33,6 +33,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     maxAclViolations: config.MAX_ACL_VIOLATIONS,
     concurrency: config.BROKER_CONCURRENCY,
     drainTimeoutMs: config.BROKER_DRAIN_TIMEOUT_MS,
+    revocationSweepMs: config.REVOCATION_SWEEP_MS,
   });
 
   const handle = (socket: Socket) => {

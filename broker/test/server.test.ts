@@ -30,6 +30,7 @@ beforeAll(async () => {
       DEVICE_RATE_BURST: '5',
       MAX_ACL_VIOLATIONS: '3',
       MQTT_MAX_PACKET_BYTES: '4096',
+      REVOCATION_SWEEP_MS: '100',
     }),
     createLogger('test', 'silent'),
   );
@@ -74,6 +75,20 @@ describe('broker', () => {
     await second.endAsync();
     registry.remove(added.device.id);
     await expect(device(added.device.id, rotated)).rejects.toThrow();
+  });
+
+  it('disconnects a connected device once its secret is rotated or it is removed', async () => {
+    const added = await registry.add({ id: 'dn-noise-revoked', kind: 'noise', lon: 108.2208, lat: 16.0544 });
+    const client = await device(added.device.id, added.secret);
+    const closedAfterRotation = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const rotated = await registry.rotate(added.device.id);
+    await closedAfterRotation;
+    const again = await device(added.device.id, rotated);
+    const closedAfterRemoval = new Promise<void>((resolve) => again.once('close', () => resolve()));
+    registry.remove(added.device.id);
+    await closedAfterRemoval;
+    expect(await metric('mqtt_rejections_total', { reason: 'device_removed' })).toBe(1);
+    expect(await metric('mqtt_rejections_total', { reason: 'secret_rotated' })).toBe(1);
   });
 
   it('publishes retained presence: online on connect, offline when the device drops', async () => {
