@@ -2,6 +2,7 @@
  * The fleet at work: one SDK client per device, each publishing on its kind's reporting interval in
  * simulated time, with start times spread so that the fleet does not report in lockstep.
  */
+import { once } from 'node:events';
 import { KINDS, type DeviceKind } from '@city/devices';
 import { DeviceClient } from '@city/devices';
 import type { Logger } from '@city/platform';
@@ -29,6 +30,9 @@ interface Member {
   nextSim: number;
 }
 
+/** More than a day of readings at the fastest reporting interval: an outage of the platform loses nothing. */
+const BUFFER_LIMIT = 2000;
+
 /** Malformed payloads a broken device might send, one of each kind of mistake. */
 const GARBAGE = ['{"intensity": 12', 'null', '[]', '{"LAeq": "loud"}', '{"pm25": -5}', '{"unexpected": true}', '\u0000\u0001binary', '{"ts": "yesterday"}'];
 
@@ -47,7 +51,7 @@ export class LiveFleet {
     for (const placement of placements) {
       const secret = credentials.get(placement.id);
       if (!secret) continue;
-      const client = new DeviceClient({ url, deviceId: placement.id, secret, bufferLimit: 5000 });
+      const client = new DeviceClient({ url, deviceId: placement.id, secret, bufferLimit: BUFFER_LIMIT });
       const interval = intervalMs(placement.kind);
       const member: Member = { placement, client, nextSim: clock.now() + uniform(world.seed, placement.id, 'phase') * interval };
       this.members.set(placement.id, member);
@@ -67,11 +71,21 @@ export class LiveFleet {
     await member.client.publishEvent({ ...event, ts: this.options.clock.now() });
   }
 
-  /** Publishes past readings through the device's own connection (a backfill while the fleet runs). */
+  /**
+   * Publishes past readings through the device's own connection (a backfill while the fleet runs),
+   * waiting for the connection first: history must not pour into the offline buffer and push out
+   * the live readings.
+   */
   session(deviceId: string): DeviceSession {
     const member = this.members.get(deviceId);
     if (!member) throw new Error(`no device ${deviceId} in the fleet`);
-    return { publish: async (readings) => void (await member.client.publishTelemetry(readings)), release: async () => undefined };
+    return {
+      publish: async (readings) => {
+        if (member.client.state !== 'online') await once(member.client, 'connect');
+        await member.client.publishTelemetry(readings);
+      },
+      release: async () => undefined,
+    };
   }
 
   /** Sends malformed payloads for a while through a raw connection, as a device with broken firmware would. */
@@ -85,7 +99,7 @@ export class LiveFleet {
     for (let i = 0; i < count; i++) await raw.publishAsync(`devices/${deviceId}/telemetry`, GARBAGE[i % GARBAGE.length] as string, { qos: 1 });
     await raw.endAsync();
     if (this.stopped) return;
-    member.client = new DeviceClient({ url: this.options.url, deviceId, secret, bufferLimit: 5000 });
+    member.client = new DeviceClient({ url: this.options.url, deviceId, secret, bufferLimit: BUFFER_LIMIT });
     await member.client.connect();
   }
 
