@@ -3,6 +3,8 @@
  * queries it). Rollups keep the raw field names — `<metric>` is the mean, `<metric>_min` and
  * `<metric>_max` the extremes — so that a planner's query only changes its retention policy.
  * Booleans and enums (`congested`, `powerState`) have no meaningful mean and are not rolled up.
+ * Continuous queries and the range backfill run the same SELECTs, so a rollup field has one type however
+ * it was filled: the mean is a float, while min and max keep an integer metric (parking) an integer.
  */
 import { createHash } from 'node:crypto';
 import { DEVICE_KINDS, KINDS, type DeviceKind } from './kinds.js';

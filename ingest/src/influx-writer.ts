@@ -35,7 +35,8 @@ export interface InfluxWriterConfig {
 const WRITE_TIMEOUT_MS = 10_000;
 
 function classify(status: number, message: string): Error {
-  // 404 "database not found" happens when InfluxDB came back empty: the layout is recreated shortly.
+  // Not the batch's fault, so it waits in the spool: 404 "database not found" (InfluxDB came back
+  // empty; the layout is recreated shortly) and 401/403 (credentials an operator is about to fix).
   if (status >= 500 || status === 429 || status === 404 || status === 401 || status === 403) {
     return new TransientWriteError(`InfluxDB answered ${status}: ${message}`);
   }

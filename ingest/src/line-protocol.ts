@@ -37,18 +37,25 @@ export function quoteStringField(text: string): string {
   return `"${text.replace(/(["\\])/g, '\\$1')}"`;
 }
 
+/**
+ * Checks the type again although validation did: one malformed line makes InfluxDB refuse the whole
+ * batch, and `1.5i` or a string written as a boolean would also fix the wrong field type for the shard.
+ */
 function formatValue(type: MetricType, value: number | boolean | string): string {
   switch (type) {
     case 'integer':
+      if (!Number.isSafeInteger(value)) throw new LineProtocolError('an integer field must be a safe integer');
       return `${value}i`;
     case 'boolean':
+      if (typeof value !== 'boolean') throw new LineProtocolError('a boolean field must be true or false');
       return value ? 'true' : 'false';
     case 'enum':
-      return quoteStringField(String(value));
-    case 'float': {
+      if (typeof value !== 'string') throw new LineProtocolError('an enum field must be a string');
+      return quoteStringField(value);
+    case 'float':
+      // String() may give exponent forms (1e-7, 1e+21); InfluxDB 1.6 parses them as floats.
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new LineProtocolError('a float field must be a finite number');
       return String(value);
-    }
   }
 }
 

@@ -38,6 +38,9 @@ const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 export class Spool {
   private appending: Promise<void> = Promise.resolve();
   private handle: FileHandle | undefined;
+  /** Set when a failed append could not be cut back: the next record must not follow the torn one. */
+  private mustRotate = false;
+  private replaying = false;
   private records = 0;
   private bytes = 0;
 
@@ -67,6 +70,7 @@ export class Spool {
   }
 
   append(lines: string[]): Promise<void> {
+    if (lines.length === 0) return Promise.resolve();
     const result = this.appending.then(() => this.appendNow(lines));
     this.appending = result.catch(() => undefined);
     return result;
@@ -77,6 +81,17 @@ export class Spool {
    * first failure, leaving that record and the rest for the next call.
    */
   async replay(write: (lines: string[]) => Promise<void>): Promise<number> {
+    // Two passes at once would both deliver the record under the cursor.
+    if (this.replaying) throw new Error('the spool is already being replayed');
+    this.replaying = true;
+    try {
+      return await this.replayRecords(write);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private async replayRecords(write: (lines: string[]) => Promise<void>): Promise<number> {
     let delivered = 0;
     for (;;) {
       const segment = this.segments.find((candidate) => candidate.number === this.cursor.segment);
@@ -114,18 +129,19 @@ export class Spool {
       throw new SpoolFullError(`the spool holds ${this.bytes} bytes and its limit is ${this.options.maxBytes}`);
     }
     let segment = this.segments.at(-1);
-    if (!segment || segment.size + record.length > (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) {
+    if (!segment || this.mustRotate || segment.size + record.length > (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) {
       segment = await this.startSegment((segment?.number ?? 0) + 1);
     }
     const handle = (this.handle ??= await open(segment.path, 'a'));
     try {
-      await handle.write(record);
+      // A filling disk takes part of a record without an error; only the write after it fails.
+      for (let written = 0; written < record.length; ) written += (await handle.write(record, written)).bytesWritten;
       await handle.datasync();
     } catch (error) {
       // Leave no half record behind (a full disk): cut the file back to its last complete record.
       await this.handle?.close().catch(() => undefined);
       this.handle = undefined;
-      await truncate(segment.path, segment.size).catch(() => undefined);
+      await truncate(segment.path, segment.size).catch(() => (this.mustRotate = true));
       throw error;
     }
     segment.size += record.length;
@@ -138,6 +154,9 @@ export class Spool {
     this.handle = undefined;
     const segment = { number, path: join(this.dir, `${String(number).padStart(10, '0')}${SEGMENT_SUFFIX}`), size: 0 };
     closeSync(openSync(segment.path, 'a'));
+    // The new file's directory entry must be durable too, or fsynced records could vanish with it.
+    await syncDirectory(this.dir);
+    this.mustRotate = false;
     if (this.segments.length === 0) {
       this.cursor = { segment: number, offset: 0 };
       writeCursor(this.dir, this.cursor);
@@ -197,6 +216,15 @@ async function readRecord(path: string, offset: number): Promise<{ lines: string
   }
 }
 
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 function readCursor(dir: string): Cursor | undefined {
   const file = join(dir, 'cursor.json');
   if (!existsSync(file)) return undefined;
@@ -222,10 +250,15 @@ function writeCursor(dir: string, cursor: Cursor): void {
 
 function takeLock(dir: string): void {
   const lock = join(dir, 'spool.lock');
-  if (existsSync(lock)) {
-    const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-    if (pid !== process.pid && isAlive(pid)) throw new Error(`the spool in ${dir} is in use by process ${pid}`);
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+  if (pid !== process.pid && isAlive(pid)) throw new Error(`the spool in ${dir} is in use by process ${pid}`);
+  // Left by a process that died: take it over.
   writeFileSync(lock, String(process.pid));
 }
 

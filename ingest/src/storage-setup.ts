@@ -2,7 +2,8 @@
  * Creates the InfluxDB layout (devices/src/storage-layout.ts) idempotently at start: the database,
  * retention policies (altered when their settings changed) and continuous queries. 1.x cannot alter
  * a continuous query and shows it re-rendered, so each one is named with a hash of its definition:
- * present under that name means up to date.
+ * present under that name means up to date. Two runs at once (ingest restarting while another is
+ * still setting up) are harmless: InfluxDB takes an identical CREATE, or a DROP of a missing query, as done.
  */
 import { continuousQueries, isManagedQueryName, RETENTION_POLICIES, retentionPolicyStatements, rollupRangeStatements } from '@city/devices';
 import type { Logger } from '@city/platform';
@@ -37,8 +38,13 @@ export async function ensureStorageLayout(config: StorageTarget, logger: Logger)
     if (!existing) {
       await influxQuery(server, db, create);
       logger.info({ policy: policy.name }, 'retention policy created');
-    } else if (!sameDuration(existing.duration, policy.duration) || existing.default !== policy.isDefault) {
-      await influxQuery(server, db, create.replace(/^CREATE/, 'ALTER').replace(/ SHARD DURATION \S+/, ''));
+    } else if (
+      !sameDuration(existing.duration, policy.duration) ||
+      !sameDuration(existing.shardGroupDuration, policy.shardDuration) ||
+      existing.default !== policy.isDefault
+    ) {
+      // Existing shard groups keep their old span; the new shard duration applies to the next ones.
+      await influxQuery(server, db, create.replace(/^CREATE/, 'ALTER'));
       logger.info({ policy: policy.name }, 'retention policy altered');
     }
   }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, startInfluxd, type LocalInfluxd } from '@city/platform';
@@ -33,6 +33,37 @@ describe('V1Writer against a real InfluxDB', () => {
     expect(await writer.ping()).toBe(false);
     await influx.restart();
     expect(await writer.ping()).toBe(true);
+  });
+});
+
+describe('V1Writer error classification', () => {
+  let reply: (response: ServerResponse) => void = () => {};
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => reply(response));
+  });
+  let url: string;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('spools on 429 and on a timeout, and passes InfluxDB\'s reason on for a refused batch', async () => {
+    const writer = new V1Writer({ url, db: 'city', rp: 'raw', timeoutMs: 200 });
+    reply = (response) => response.writeHead(429).end('{"error":"slow down"}');
+    await expect(writer.write(['m v=1 1'])).rejects.toBeInstanceOf(TransientWriteError);
+    reply = () => {};
+    const started = performance.now();
+    await expect(writer.write(['m v=1 1'])).rejects.toBeInstanceOf(TransientWriteError);
+    expect(performance.now() - started).toBeLessThan(2000);
+    reply = (response) => response.writeHead(400).end('{"error":"partial write: field type conflict"}');
+    await expect(writer.write(['m v=1 1'])).rejects.toThrow(/400.*field type conflict/);
   });
 });
 

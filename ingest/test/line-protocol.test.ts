@@ -27,6 +27,24 @@ describe('line protocol', () => {
     expect(() => toLine('noise', 'n', 'z', { ts: 1, values: { LAeq: Number.NaN } })).toThrow(LineProtocolError);
     expect(() => toLine('noise', 'n', 'z', { ts: 1, values: { 'LAeq=1 evil': 1 } })).toThrow(LineProtocolError);
   });
+
+  it('refuses line breaks and backslashes wherever device input lands in the line', () => {
+    const reading = { ts: 1, values: { LAeq: 1, LAmax: 2 } };
+    for (const id of ['a\nnoise,device_id=x LAeq=1 1', 'a\rb', 'back\\slash']) {
+      expect(() => toLine('noise', id, 'z', reading)).toThrow(LineProtocolError);
+      expect(() => toLine('noise', 'n', id, reading)).toThrow(LineProtocolError);
+    }
+    expect(() => toLine('streetlight', 's', 'z', { ts: 1, values: { powerState: 'on"\nstreetlight,device_id=x powerState="off' } })).toThrow(LineProtocolError);
+  });
+
+  it('refuses a value of the wrong type rather than poisoning the batch', () => {
+    expect(() => toLine('parking', 'p', 'z', { ts: 1, values: { occupiedSpotNumber: 1.5, totalSpotNumber: 2 } })).toThrow(LineProtocolError);
+    expect(() => toLine('parking', 'p', 'z', { ts: 1, values: { occupiedSpotNumber: 2 ** 60, totalSpotNumber: 2 } })).toThrow(LineProtocolError);
+    expect(() => toLine('traffic', 't', 'z', { ts: 1, values: { congested: 'false' } })).toThrow(LineProtocolError);
+    expect(() => toLine('streetlight', 's', 'z', { ts: 1, values: { powerState: 1 } })).toThrow(LineProtocolError);
+    expect(() => toLine('noise', 'n', 'z', { ts: 1, values: { LAeq: Number.POSITIVE_INFINITY } })).toThrow(LineProtocolError);
+    expect(() => toLine('noise', 'n', 'z', { ts: 1.5, values: { LAeq: 1 } })).toThrow(LineProtocolError);
+  });
 });
 
 describe('line protocol against a real InfluxDB', () => {
@@ -61,6 +79,16 @@ describe('line protocol against a real InfluxDB', () => {
     expect(zones.map((row) => row.value)).toEqual(['zone with, commas=and spaces']);
     const rows = await influxQuery(influx.url, 'lp', 'SELECT count("LAmax") FROM "noise"');
     expect(rows[0]?.count).toBe(hostileIds.length);
+  });
+
+  it('stores floats that JavaScript prints in exponent form as the same numbers', async () => {
+    const values = [1e-7, -1.5e-10, 1e21, 5e-324, 1.7976931348623157e308, -0, 0.1 + 0.2];
+    const lines = values.map((LAeq, i) => toLine('noise', 'exp', 'z', { ts: 1_600_000_000_000 + i, values: { LAeq } }));
+    expect(lines[2]).toContain('LAeq=1e+21 ');
+    await influxQuery(influx.url, undefined, 'CREATE DATABASE "lp_floats"');
+    await new V1Writer({ url: influx.url, db: 'lp_floats', rp: 'autogen' }).write(lines);
+    const rows = await influxQuery(influx.url, 'lp_floats', 'SELECT "LAeq" FROM "noise"');
+    expect(rows.map((row) => row.LAeq)).toEqual(values.map((value) => (Object.is(value, -0) ? 0 : value)));
   });
 
   it('stores a hostile string field value as itself', async () => {

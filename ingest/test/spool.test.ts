@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '@city/platform/testing';
 import { Spool, SpoolFullError } from '../src/spool.js';
@@ -15,6 +17,22 @@ afterEach(() => {
 });
 
 const batch = (n: number) => [`m,device_id=d v=${n} ${n}`, `m,device_id=e v=${n} ${n}`];
+
+const filler = (n: number) => [`m,device_id=d v=${n} ${n} ${'x'.repeat(300)}`];
+
+/** Appends until the file size limit stops it, tries once more, and exits without closing (a crash). */
+const FILL_UNTIL_FULL = `
+  import { Spool } from ${JSON.stringify(fileURLToPath(new URL('../src/spool.ts', import.meta.url)))};
+  const filler = ${filler.toString()};
+  const spool = await Spool.open(process.env.SPOOL_DIR, { maxBytes: 1e9, segmentBytes: 1e6 });
+  let acked = 0;
+  const errors = [];
+  for (;;) {
+    try { await spool.append(filler(acked)); acked++; } catch (error) { errors.push(error.code); if (errors.length === 2) break; }
+  }
+  process.stdout.write(JSON.stringify({ acked, errors }));
+  process.exit(0);
+`;
 
 async function drain(spool: Spool): Promise<string[][]> {
   const out: string[][] = [];
@@ -77,6 +95,39 @@ describe('Spool', () => {
     expect(await drain(spool)).toEqual([batch(1)]);
     await spool.append(batch(2));
     expect(await drain(spool)).toEqual([batch(2)]);
+    await spool.close();
+  });
+
+  it('acknowledges only whole records when the disk fills in the middle of one', async () => {
+    // `ulimit -f` makes the kernel take part of a write and refuse the next, as a full disk does.
+    const child = spawnSync(
+      'bash',
+      ['-c', 'ulimit -f 4 && exec node --import tsx --input-type=module -e "$0"', FILL_UNTIL_FULL],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { ...process.env, SPOOL_DIR: dir.path }, encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(child.stderr).toBe('');
+    const { acked, errors } = JSON.parse(child.stdout) as { acked: number; errors: string[] };
+    expect(acked).toBeGreaterThan(5);
+    expect(errors).toEqual(['EFBIG', 'EFBIG']);
+
+    const reopened = await Spool.open(dir.path, { maxBytes: 1_000_000 });
+    expect(reopened.depth().records).toBe(acked);
+    expect(await drain(reopened)).toEqual(Array.from({ length: acked }, (_, i) => filler(i)));
+    await reopened.close();
+  });
+
+  it('keeps to one replay at a time and ignores an empty batch', async () => {
+    const spool = await Spool.open(dir.path, { maxBytes: 1_000_000 });
+    await spool.append([]);
+    expect(spool.depth()).toEqual({ records: 0, bytes: 0 });
+    await spool.append(batch(1));
+    let entered: (release: () => void) => void = () => {};
+    const writing = new Promise<() => void>((resolve) => (entered = resolve));
+    const first = spool.replay(() => new Promise((resolve) => entered(resolve)));
+    const release = await writing;
+    await expect(spool.replay(async () => {})).rejects.toThrow(/already being replayed/);
+    release();
+    expect(await first).toBe(1);
     await spool.close();
   });
 

@@ -39,6 +39,21 @@ describe('the InfluxDB layout', () => {
     expect(queries).toHaveLength(12);
   });
 
+  it('sets up concurrently started runs without either failing', async () => {
+    const twin = { INFLUX_URL: influx.url, INFLUX_DB: 'city_twin' };
+    await Promise.all([ensureStorageLayout(twin, logger), ensureStorageLayout(twin, logger)]);
+    expect((await influxQuery(influx.url, 'city_twin', 'SHOW CONTINUOUS QUERIES')).filter((row) => row.series === 'city_twin')).toHaveLength(12);
+  });
+
+  it('alters a retention policy whose duration, shard duration or default flag drifted', async () => {
+    const drifted = { INFLUX_URL: influx.url, INFLUX_DB: 'city_drift' };
+    await influxQuery(influx.url, undefined, 'CREATE DATABASE "city_drift"');
+    await influxQuery(influx.url, 'city_drift', 'CREATE RETENTION POLICY "raw" ON "city_drift" DURATION 48h REPLICATION 1 SHARD DURATION 1h');
+    await ensureStorageLayout(drifted, logger);
+    const raw = (await influxQuery(influx.url, 'city_drift', 'SHOW RETENTION POLICIES ON "city_drift"')).find((row) => row.name === 'raw');
+    expect(raw).toMatchObject({ duration: '720h0m0s', shardGroupDuration: '24h0m0s', default: true });
+  });
+
   it('drops a continuous query whose definition is outdated', async () => {
     await influxQuery(influx.url, 'city', 'CREATE CONTINUOUS QUERY "noise_1m_00000000" ON "city" BEGIN SELECT mean("LAeq") INTO "city"."rollup_1m"."noise" FROM "city"."raw"."noise" GROUP BY time(1m), * END');
     await ensureStorageLayout(config(), logger);
@@ -72,5 +87,11 @@ describe('the InfluxDB layout', () => {
       [59, 'hai-chau'],
       [119, 'hai-chau'],
     ]);
+    const types = await influxQuery(influx.url, 'city', 'SHOW FIELD KEYS FROM "rollup_1h"."parking"');
+    expect(Object.fromEntries(types.map((row) => [row.fieldKey, row.fieldType]))).toMatchObject({
+      occupiedSpotNumber: 'float',
+      occupiedSpotNumber_min: 'integer',
+      occupiedSpotNumber_max: 'integer',
+    });
   });
 });

@@ -5,13 +5,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Logger } from './logger.js';
 import { freePort } from './testing/free-port.js';
 import { waitFor } from './wait-for.js';
 
 export interface InfluxdOptions {
   dataDir: string;
-  /** 0 picks a free port (tests). */
+  /** 8086 unless given; 0 picks a free port (tests). */
   httpPort?: number;
   bindHost?: string;
   logger?: Logger;
@@ -37,12 +38,13 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
     );
   }
   const host = options.bindHost ?? '127.0.0.1';
-  const port = options.httpPort || (await freePort());
+  const port = options.httpPort === 0 ? await freePort() : (options.httpPort ?? 8086);
   const root = join(options.dataDir, 'influxdb');
   mkdirSync(root, { recursive: true });
   const configFile = join(root, 'influxdb.conf');
   // The RPC port (backup/restore) must differ per instance so that tests can run several side by side.
-  const rpcPort = await freePort();
+  let rpcPort = await freePort();
+  while (rpcPort === port) rpcPort = await freePort();
   writeFileSync(
     configFile,
     [
@@ -66,32 +68,43 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
   );
   const url = `http://${host}:${port}`;
   let child: ChildProcess | undefined;
+  let stopping = false;
+  // The last lines influxd printed, for the error when it does not come up.
   const output: string[] = [];
 
   const launch = async () => {
+    stopping = false;
     const started = spawn('influxd', ['run', '-config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
-    const keep = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line) continue;
-        output.push(line);
-        if (output.length > OUTPUT_LINES_KEPT) output.shift();
-        options.logger?.debug({ influxd: line });
-      }
+    const keep = (line: string) => {
+      if (!line) return;
+      output.push(line);
+      if (output.length > OUTPUT_LINES_KEPT) output.shift();
+      options.logger?.debug({ influxd: line });
     };
-    started.stdout?.on('data', keep);
-    started.stderr?.on('data', keep);
+    for (const stream of [started.stdout, started.stderr]) if (stream) createInterface({ input: stream }).on('line', keep);
+    // 'close' comes after the output streams ended, so its last lines are in `output` by then.
+    const closed = new Promise<void>((resolve) =>
+      started.once('close', (code, signal) => {
+        if (!stopping) options.logger?.error({ code, signal, output: output.slice(-5) }, 'InfluxDB exited unexpectedly');
+        resolve();
+      }),
+    );
     try {
       await waitFor(
         `InfluxDB on ${url}`,
         async () => {
-          if (started.exitCode !== null) throw new Error(`influxd exited with code ${started.exitCode}`);
+          if (started.exitCode !== null || started.signalCode !== null) {
+            throw new Error(`influxd exited (${started.signalCode ?? `code ${started.exitCode}`}) before answering on ${url}`);
+          }
           return ping(url);
         },
         options.startTimeoutMs ?? 15_000,
       );
     } catch (error) {
+      stopping = true;
       started.kill('SIGKILL');
+      await closed;
       throw new Error(`${(error as Error).message}\n${output.join('\n')}`, { cause: error });
     }
     options.logger?.info({ url, pid: started.pid, dataDir: root }, 'InfluxDB started');
@@ -99,6 +112,7 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
 
   const stop = async () => {
     const running = child;
+    stopping = true;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => running.kill('SIGKILL'), 10_000);
@@ -118,7 +132,10 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
       return child?.pid;
     },
     stop,
-    kill: (signal) => void child?.kill(signal),
+    kill(signal) {
+      stopping = true;
+      child?.kill(signal);
+    },
     async restart() {
       await stop();
       await launch();

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
@@ -36,5 +37,30 @@ describe('local InfluxDB', () => {
     const second = await startInfluxd({ dataDir: b.path, httpPort: 0 });
     expect(first.port).not.toBe(second.port);
     await Promise.all([first.stop(), second.stop()]);
+  });
+
+  it('fails fast with influxd\'s own last words when it cannot come up', async () => {
+    const dir = tempDir('city-influxd-busy-');
+    dirs.push(dir);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    const started = performance.now();
+    try {
+      await expect(startInfluxd({ dataDir: dir.path, httpPort: port })).rejects.toThrow(/exited \(code \d+\)[\s\S]*address already in use/);
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('says how to get InfluxDB when influxd is not installed', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(startInfluxd({ dataDir: '/nonexistent' })).rejects.toThrow(/apt-get install influxdb.*INFLUX_URL/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
