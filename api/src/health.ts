@@ -9,28 +9,41 @@ import { isPortOpen } from '@city/platform';
 const ComponentState = Type.Union([Type.Literal('up'), Type.Literal('down')]);
 const HealthResponse = Type.Object({
   status: ComponentState,
-  components: Type.Object({ broker: ComponentState, influxdb: ComponentState }),
+  components: Type.Object({ broker: ComponentState, influxdb: ComponentState, registry: ComponentState }),
 });
 
 export interface HealthTargets {
   mqttUrl: string;
   influxUrl: string;
+  /** Throws when the registry cannot be read. */
+  checkRegistry(): void;
 }
 
 export function healthRoutes(targets: HealthTargets) {
   return async (app: FastifyInstance) => {
-    app.get('/api/v1/health', { schema: { response: { 200: HealthResponse, 503: HealthResponse } } }, async (_request, reply) => {
-      const broker = new URL(targets.mqttUrl);
-      const [brokerUp, influxUp] = await Promise.all([
-        isPortOpen(Number(broker.port) || 1883, broker.hostname),
-        fetch(new URL('/ping', targets.influxUrl), { signal: AbortSignal.timeout(2000) }).then(
-          (response) => response.status === 204,
-          () => false,
-        ),
-      ]);
-      const components = { broker: brokerUp ? 'up' : 'down', influxdb: influxUp ? 'up' : 'down' } as const;
-      const status = brokerUp && influxUp ? 'up' : 'down';
-      return reply.code(status === 'up' ? 200 : 503).send({ status, components });
-    });
+    app.get(
+      '/api/v1/health',
+      { config: { access: 'public' }, schema: { tags: ['platform'], summary: 'Whether the broker, InfluxDB and the registry answer', response: { 200: HealthResponse, 503: HealthResponse } } },
+      async (_request, reply) => {
+        const broker = new URL(targets.mqttUrl);
+        const [brokerUp, influxUp] = await Promise.all([
+          isPortOpen(Number(broker.port) || 1883, broker.hostname),
+          fetch(new URL('/ping', targets.influxUrl), { signal: AbortSignal.timeout(2000) }).then(
+            (response) => response.status === 204,
+            () => false,
+          ),
+        ]);
+        let registryUp = true;
+        try {
+          targets.checkRegistry();
+        } catch {
+          registryUp = false;
+        }
+        const state = (up: boolean) => (up ? 'up' : 'down') as 'up' | 'down';
+        const components = { broker: state(brokerUp), influxdb: state(influxUp), registry: state(registryUp) };
+        const status = brokerUp && influxUp && registryUp ? 'up' : 'down';
+        return reply.code(status === 'up' ? 200 : 503).send({ status, components });
+      },
+    );
   };
 }

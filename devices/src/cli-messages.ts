@@ -90,6 +90,7 @@ Environment:
     outside_zones: ({ lon, lat }) =>
       `Location lon=${lon}, lat=${lat} is outside every zone of the city. Longitude comes first: check that --lon and --lat are not swapped, or name the zone with --zone <zone> ("zones" lists them).`,
     unknown_zone: ({ zone }) => `Zone "${zone}" does not exist; "zones" lists the zones.`,
+    invalid_attributes: () => 'Invalid attributes: names are a letter then letters, digits or _; values are numbers, booleans or short texts.',
     duplicate: ({ id }) => `Device ${id} already exists; "rotate ${id}" issues it a new secret.`,
     not_found: ({ id }) => `Device ${id} does not exist.`,
   },
@@ -148,6 +149,7 @@ Biến môi trường:
     outside_zones: ({ lon, lat }) =>
       `Vị trí lon=${lon}, lat=${lat} nằm ngoài mọi khu vực của thành phố. Kinh độ đứng trước: hãy kiểm tra --lon và --lat có bị đảo ngược không, hoặc chỉ định khu vực bằng --zone <khu vực> (lệnh "zones" liệt kê các khu vực).`,
     unknown_zone: ({ zone }) => `Khu vực "${zone}" không tồn tại; lệnh "zones" liệt kê các khu vực.`,
+    invalid_attributes: () => 'Thuộc tính không hợp lệ: tên bắt đầu bằng chữ cái, gồm chữ, số hoặc _; giá trị là số, đúng/sai hoặc chuỗi ngắn.',
     duplicate: ({ id }) => `Thiết bị ${id} đã tồn tại; lệnh "rotate ${id}" cấp khóa bí mật mới cho thiết bị.`,
     not_found: ({ id }) => `Thiết bị ${id} không tồn tại.`,
   },

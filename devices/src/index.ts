@@ -1,6 +1,7 @@
 export * from './kinds.js';
 export * from './topics.js';
 export * from './telemetry.js';
+export * from './events.js';
 export * from './zones.js';
 export * from './secrets.js';
 export * from './registry.js';

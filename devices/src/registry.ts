@@ -18,9 +18,13 @@ export interface Device {
   lon: number;
   lat: number;
   zone: string;
+  /** What the platform needs to know of this device beyond its kind, e.g. a water sensor's alert level. */
+  attributes: DeviceAttributes;
   createdAt: number;
   updatedAt: number;
 }
+
+export type DeviceAttributes = Record<string, number | string | boolean>;
 
 export interface NewDevice {
   id: string;
@@ -29,10 +33,20 @@ export interface NewDevice {
   lat: number;
   name?: string | undefined;
   zone?: string | undefined;
+  attributes?: DeviceAttributes | undefined;
   actor?: string | undefined;
 }
 
-export type RegistryErrorCode = 'invalid_id' | 'invalid_kind' | 'invalid_location' | 'outside_zones' | 'unknown_zone' | 'duplicate' | 'not_found';
+/**
+ * Attributes the platform itself reads: `segment` (the road segment a traffic sensor or streetlight
+ * stands on), `alertLevel` and `dangerLevel` (a water-level sensor's thresholds, metres above its
+ * reference), `totalSpotNumber` (a parking site's capacity). Others are kept as given.
+ */
+export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+export const MAX_ATTRIBUTES = 32;
+const MAX_ATTRIBUTE_TEXT = 200;
+
+export type RegistryErrorCode = 'invalid_id' | 'invalid_kind' | 'invalid_location' | 'invalid_attributes' | 'outside_zones' | 'unknown_zone' | 'duplicate' | 'not_found';
 
 export class RegistryError extends Error {
   override name = 'RegistryError';
@@ -51,6 +65,7 @@ interface DeviceRow {
   lon: number;
   lat: number;
   zone: string;
+  attributes: string | null;
   secret_hash: string;
   created_at: number;
   updated_at: number;
@@ -105,10 +120,11 @@ export class DeviceRegistry {
     this.statements = {
       get: db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?'),
       insert: db.prepare(
-        'INSERT INTO devices (id, kind, name, lon, lat, zone, secret_hash, created_at, updated_at) VALUES (@id, @kind, @name, @lon, @lat, @zone, @secret_hash, @created_at, @updated_at)',
+        'INSERT INTO devices (id, kind, name, lon, lat, zone, attributes, secret_hash, created_at, updated_at) VALUES (@id, @kind, @name, @lon, @lat, @zone, @attributes, @secret_hash, @created_at, @updated_at)',
       ),
       remove: db.prepare('DELETE FROM devices WHERE id = ?'),
       rotate: db.prepare('UPDATE devices SET secret_hash = ?, updated_at = ? WHERE id = ?'),
+      setAttributes: db.prepare('UPDATE devices SET attributes = ?, updated_at = ? WHERE id = ?'),
       audit: db.prepare('INSERT INTO audit (at, actor, action, device_id, detail) VALUES (?, ?, ?, ?, ?)'),
     };
   }
@@ -121,6 +137,9 @@ export class DeviceRegistry {
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.exec(SCHEMA);
+      // Registries created before device attributes existed gain the column in place.
+      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(devices)').all();
+      if (!columns.some((column) => column.name === 'attributes')) db.exec('ALTER TABLE devices ADD COLUMN attributes TEXT');
     }
     return new DeviceRegistry(db, options.zones);
   }
@@ -134,6 +153,7 @@ export class DeviceRegistry {
       throw new RegistryError('invalid_location', 'lon must be within -180..180 and lat within -90..90');
     }
     const zone = this.resolveZone(input);
+    const attributes = checkAttributes(input.attributes ?? {});
     if (this.statements.get.get(input.id)) throw new RegistryError('duplicate', `device ${input.id} already exists`);
     const secret = generateSecret();
     const now = Date.now();
@@ -144,6 +164,7 @@ export class DeviceRegistry {
       lon: input.lon,
       lat: input.lat,
       zone,
+      attributes: JSON.stringify(attributes),
       secret_hash: await hashSecret(secret),
       created_at: now,
       updated_at: now,
@@ -197,6 +218,17 @@ export class DeviceRegistry {
     })();
     this.verified.delete(id);
     return secret;
+  }
+
+  /** Replaces a device's attributes (the secret is unchanged, so a connected device stays connected). */
+  setAttributes(id: string, attributes: DeviceAttributes, actor = 'unknown'): Device {
+    const checked = checkAttributes(attributes);
+    const now = Date.now();
+    this.db.transaction(() => {
+      if (this.statements.setAttributes.run(JSON.stringify(checked), now, id).changes === 0) throw new RegistryError('not_found', `device ${id} does not exist`);
+      this.statements.audit.run(now, actor, 'set_attributes', id, JSON.stringify(checked));
+    })();
+    return this.get(id) as Device;
   }
 
   /**
@@ -257,6 +289,21 @@ export class DeviceRegistry {
   }
 }
 
+function checkAttributes(attributes: unknown): DeviceAttributes {
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+    throw new RegistryError('invalid_attributes', 'attributes must be an object of names to numbers, strings or booleans');
+  }
+  const entries = Object.entries(attributes);
+  if (entries.length > MAX_ATTRIBUTES) throw new RegistryError('invalid_attributes', `a device has at most ${MAX_ATTRIBUTES} attributes`);
+  for (const [name, value] of entries) {
+    if (!ATTRIBUTE_NAME_PATTERN.test(name)) throw new RegistryError('invalid_attributes', `attribute name "${name.slice(0, 40)}" must be a letter then up to 31 letters, digits or _`);
+    const fine =
+      (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean' || (typeof value === 'string' && value.length <= MAX_ATTRIBUTE_TEXT);
+    if (!fine) throw new RegistryError('invalid_attributes', `attribute ${name} must be a finite number, a boolean or a text of at most ${MAX_ATTRIBUTE_TEXT} characters`);
+  }
+  return Object.fromEntries(entries) as DeviceAttributes;
+}
+
 function toDevice(row: DeviceRow): Device {
   return {
     id: row.id,
@@ -265,6 +312,7 @@ function toDevice(row: DeviceRow): Device {
     lon: row.lon,
     lat: row.lat,
     zone: row.zone,
+    attributes: row.attributes ? (JSON.parse(row.attributes) as DeviceAttributes) : {},
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -154,7 +154,7 @@ function checkValue(name: string, raw: unknown, spec: MetricSpec): MetricValue |
   }
 }
 
-function parseTimestamp(raw: unknown, window: TimeWindow): number | Rejection {
+export function parseTimestamp(raw: unknown, window: TimeWindow): number | Rejection {
   let ts: number;
   if (typeof raw === 'number') {
     if (!Number.isSafeInteger(raw) || raw < 0) {

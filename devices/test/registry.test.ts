@@ -65,6 +65,7 @@ describe('DeviceRegistry', () => {
       name: 'Cầu Rồng',
       ...HAI_CHAU,
       zone: 'hai-chau',
+      attributes: {},
       createdAt: expect.any(Number),
       updatedAt: device.createdAt,
     });
@@ -255,5 +256,27 @@ describe('DeviceRegistry', () => {
     expect(reader.list().map((device) => device.id)).toEqual(['a', 'b']);
     await expect(reader.add({ id: 'c', kind: 'noise', ...HAI_CHAU })).rejects.toThrow(/readonly/);
     expect(() => DeviceRegistry.open(join(dir, 'absent.db'), { readonly: true })).toThrow();
+  });
+  it('keeps attributes the platform reads, validates them, and records their changes', async () => {
+    const registry = open();
+    const { device } = await registry.add({ id: 'dn-water-1', kind: 'water_level', ...HAI_CHAU, attributes: { alertLevel: 0.6, dangerLevel: 1.2, riverside: true } });
+    expect(device.attributes).toEqual({ alertLevel: 0.6, dangerLevel: 1.2, riverside: true });
+    expect(registry.get('dn-water-1')?.attributes).toEqual({ alertLevel: 0.6, dangerLevel: 1.2, riverside: true });
+    expect(registry.setAttributes('dn-water-1', { alertLevel: 0.8, dangerLevel: 1.5 }, 'ops').attributes).toEqual({ alertLevel: 0.8, dangerLevel: 1.5 });
+    expect(registry.audit('dn-water-1').map((entry) => entry.action)).toEqual(['add', 'set_attributes']);
+    for (const attributes of [{ 'bad name': 1 }, { level: Number.NaN }, { note: 'x'.repeat(201) }, { nested: { a: 1 } }]) {
+      expect((await refusal(registry.add({ id: 'dn-water-2', kind: 'water_level', ...HAI_CHAU, attributes: attributes as never }))).code).toBe('invalid_attributes');
+    }
+    expect(() => registry.setAttributes('dn-missing', {})).toThrow(/does not exist/);
+  });
+
+  it('gains the attributes column when it opens a registry made before attributes existed', async () => {
+    const old = new Database(path.replace('nested/data/', ''));
+    old.exec('CREATE TABLE devices (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, lon REAL NOT NULL, lat REAL NOT NULL, zone TEXT NOT NULL, secret_hash TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)');
+    old.prepare("INSERT INTO devices VALUES ('dn-old', 'noise', NULL, 108.22, 16.05, 'hai-chau', 'x', 1, 1)").run();
+    old.close();
+    const registry = DeviceRegistry.open(path.replace('nested/data/', ''));
+    opened.push(registry);
+    expect(registry.get('dn-old')?.attributes).toEqual({});
   });
 });

@@ -6,8 +6,7 @@
  * still setting up) are harmless: InfluxDB takes an identical CREATE, or a DROP of a missing query, as done.
  */
 import { continuousQueries, isManagedQueryName, RETENTION_POLICIES, retentionPolicyStatements, rollupRangeStatements } from '@city/devices';
-import type { Logger } from '@city/platform';
-import { influxQuery, type InfluxqlTarget } from './influxql.js';
+import { type Logger, influxQuery, type InfluxqlTarget } from '@city/platform';
 
 export interface StorageTarget {
   INFLUX_URL: string;

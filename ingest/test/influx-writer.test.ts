@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, startInfluxd, type LocalInfluxd } from '@city/platform';
+import { createLogger, startInfluxd, type LocalInfluxd, influxQuery } from '@city/platform';
 import { tempDir } from '@city/platform/testing';
 import { PermanentWriteError, TransientWriteError, V1Writer, V2Writer, createInfluxWriter } from '../src/influx-writer.js';
-import { influxQuery } from '../src/influxql.js';
 
 describe('V1Writer against a real InfluxDB', () => {
   let dir: ReturnType<typeof tempDir>;

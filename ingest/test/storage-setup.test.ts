@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { continuousQueries } from '@city/devices';
-import { createLogger, startInfluxd, type LocalInfluxd } from '@city/platform';
+import { createLogger, startInfluxd, type LocalInfluxd, influxQuery } from '@city/platform';
 import { tempDir } from '@city/platform/testing';
-import { influxQuery } from '../src/influxql.js';
 import { V1Writer } from '../src/influx-writer.js';
 import { toLine } from '../src/line-protocol.js';
 import { ensureStorageLayout, runRollups } from '../src/storage-setup.js';

@@ -86,7 +86,13 @@ function printBanner(): void {
     `  InfluxDB         ${influxUrl}${influx ? ` (local, data in ${dataDir}/influxdb)` : ''}`,
     `  Broker metrics   http://localhost:${config.BROKER_METRICS_PORT}/metrics`,
     `  Ingest metrics   http://localhost:${config.INGEST_METRICS_PORT}/metrics`,
-    ...(services.some((service) => service.name === 'api') ? [`  Operations API   http://localhost:${config.HTTP_PORT}/api/v1/health`] : []),
+    ...(services.some((service) => service.name === 'api')
+      ? [
+          `  Console          http://localhost:${config.HTTP_PORT}/`,
+          `  Operations API   http://localhost:${config.HTTP_PORT}/docs  (OpenAPI: /openapi.json)`,
+          `  Admin login      admin / ${existsSync(resolve(dataDir, 'admin-password')) ? `the password in ${resolve(dataDir, 'admin-password')} (until changed)` : 'ADMIN_PASSWORD'}`,
+        ]
+      : []),
     `  Devices          npm run devices -- --help`,
     'Ctrl-C stops everything / Nhấn Ctrl-C để dừng tất cả',
     '',

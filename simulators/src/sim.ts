@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEVICE_KINDS, DeviceRegistry, KINDS } from '@city/devices';
 import { V1Writer } from '@city/ingest/influx-writer';
-import { influxQuery } from '@city/ingest/influxql';
+import { influxQuery } from '@city/platform';
 import { runRollups } from '@city/ingest/storage-setup';
 import { createLogger, onShutdown, waitFor } from '@city/platform';
 import { backfillHourly, backfillRaw, MAX_RAW_DAYS, ownSessions, type DeviceSession } from './backfill.js';

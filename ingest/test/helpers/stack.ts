@@ -9,9 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { DeviceRegistry, type DeviceKind } from '@city/devices';
 import { startBroker, type RunningBroker } from '@city/broker';
 import { readBrokerConfig } from '@city/broker/config';
-import { createLogger, startInfluxd, waitFor, type LocalInfluxd } from '@city/platform';
+import { createLogger, startInfluxd, waitFor, type LocalInfluxd, influxQuery } from '@city/platform';
 import { freePort, readMetric, tempDir } from '@city/platform/testing';
-import { influxQuery } from '../../src/influxql.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

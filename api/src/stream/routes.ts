@@ -1,0 +1,28 @@
+/**
+ * `GET /api/v1/stream`: the live WebSocket. Authenticated like every route (a browser passes its token
+ * as `?access_token=`), it sends `{"type":"snapshot",...}` and then `{"type":"delta",...}` at most once a second.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { StreamHub } from './stream-hub.js';
+
+export function streamRoutes(hub: StreamHub<{ id: string }>): FastifyPluginAsync {
+  return async (app) => {
+    await app.register(websocket, { options: { maxPayload: 4096 } });
+    app.get(
+      '/api/v1/stream',
+      {
+        websocket: true,
+        config: { access: 'viewer' },
+        schema: {
+          tags: ['map'],
+          summary: 'Live WebSocket: a snapshot, then coalesced deltas at most once per second',
+          description:
+            'Messages: {"type":"snapshot","ts","devices":[...],"segments":{id: state},"incidents":[...]} then {"type":"delta","ts","devices":[changed],"removed":[ids],"segments":{changed},"incidents":[changed]}. ' +
+            'Pass the token as Authorization: Bearer or ?access_token=.',
+        },
+      },
+      (socket) => hub.add(socket),
+    );
+  };
+}

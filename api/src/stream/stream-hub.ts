@@ -1,0 +1,150 @@
+/**
+ * The live stream's fan-out. Each client gets a snapshot, then at most one delta a second holding only
+ * what changed since its last one (the latest state of each changed thing, never the history of it).
+ * A client that cannot keep up — its socket still holds unsent data — is skipped for that tick and its
+ * pending set keeps growing only up to the number of things in the city, so memory stays bounded and
+ * it catches up with the latest state as soon as it drains.
+ */
+import type { WebSocket } from 'ws';
+import type { LiveChange } from '../live/live-state.js';
+import type { LiveDevice } from '../live/types.js';
+
+export interface StreamSources<Incident extends { id: string }> {
+  devices(): Iterable<LiveDevice>;
+  device(id: string): LiveDevice | undefined;
+  segments(): Iterable<string>;
+  segment(id: string): unknown;
+  incidents(): Incident[];
+}
+
+interface Client {
+  socket: WebSocket;
+  devices: Set<string>;
+  removed: Set<string>;
+  segments: Set<string>;
+  incidents: Map<string, unknown>;
+  alive: boolean;
+}
+
+/** Past this much unsent data a client is treated as slow and skipped for the tick. */
+const SLOW_CLIENT_BYTES = 1024 * 1024;
+
+export class StreamHub<Incident extends { id: string }> {
+  private readonly clients = new Set<Client>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly heartbeat: NodeJS.Timeout;
+  private sent = 0;
+  private skipped = 0;
+
+  constructor(
+    private readonly sources: StreamSources<Incident>,
+    intervalMs = 1000,
+  ) {
+    this.timer = setInterval(() => this.flush(), intervalMs);
+    this.heartbeat = setInterval(() => this.ping(), 30_000);
+    this.timer.unref();
+    this.heartbeat.unref();
+  }
+
+  get stats() {
+    return { clients: this.clients.size, deltasSent: this.sent, ticksSkipped: this.skipped };
+  }
+
+  add(socket: WebSocket): void {
+    const client: Client = { socket, devices: new Set(), removed: new Set(), segments: new Set(), incidents: new Map(), alive: true };
+    this.clients.add(client);
+    socket.on('pong', () => (client.alive = true));
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', () => this.clients.delete(client));
+    // Clients only listen; anything they send is ignored rather than buffered.
+    socket.on('message', () => undefined);
+    const segments: Record<string, unknown> = {};
+    for (const id of this.sources.segments()) segments[id] = this.sources.segment(id);
+    socket.send(
+      JSON.stringify({
+        type: 'snapshot',
+        ts: Date.now(),
+        devices: [...this.sources.devices()].map(compactDevice),
+        segments,
+        incidents: this.sources.incidents(),
+      }),
+    );
+  }
+
+  deviceChanged(device: LiveDevice, change: LiveChange): void {
+    if (change === 'event') return;
+    for (const client of this.clients) {
+      if (change === 'removed') {
+        client.devices.delete(device.id);
+        client.removed.add(device.id);
+      } else {
+        client.devices.add(device.id);
+      }
+      if (device.segment) client.segments.add(device.segment);
+    }
+  }
+
+  incidentChanged(incident: Incident): void {
+    for (const client of this.clients) client.incidents.set(incident.id, incident);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    clearInterval(this.heartbeat);
+    for (const client of this.clients) client.socket.close(1001, 'server shutting down');
+    this.clients.clear();
+  }
+
+  private flush(): void {
+    for (const client of this.clients) {
+      if (client.devices.size + client.removed.size + client.segments.size + client.incidents.size === 0) continue;
+      if (client.socket.readyState !== client.socket.OPEN) continue;
+      if (client.socket.bufferedAmount > SLOW_CLIENT_BYTES) {
+        this.skipped += 1;
+        continue;
+      }
+      const devices: unknown[] = [];
+      for (const id of client.devices) {
+        const device = this.sources.device(id);
+        if (device) devices.push(compactDevice(device));
+      }
+      const segments: Record<string, unknown> = {};
+      for (const id of client.segments) segments[id] = this.sources.segment(id);
+      const message = { type: 'delta', ts: Date.now(), devices, removed: [...client.removed], segments, incidents: [...client.incidents.values()] };
+      client.devices.clear();
+      client.removed.clear();
+      client.segments.clear();
+      client.incidents.clear();
+      client.socket.send(JSON.stringify(message));
+      this.sent += 1;
+    }
+  }
+
+  private ping(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        client.socket.terminate();
+        this.clients.delete(client);
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }
+}
+
+/** What the console needs of a device on each update: no names or attributes (those come with the layers). */
+export function compactDevice(device: LiveDevice) {
+  return {
+    id: device.id,
+    kind: device.kind,
+    zone: device.zone,
+    lon: device.lon,
+    lat: device.lat,
+    presence: device.presence,
+    readingTs: device.readingTs ?? null,
+    reading: device.reading ?? null,
+    derived: device.derived,
+    segment: device.segment ?? null,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Walks every /api route the app registers, with no token and with each role: a route answers only
+ * the roles at or above the one it declares, and the OpenAPI document lists exactly these routes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES, hasRole, type Role } from '../../src/auth/roles.js';
+import { startApiStack, type ApiStack } from '../helpers/api-stack.js';
+
+let stack: ApiStack;
+
+beforeAll(async () => {
+  stack = await startApiStack();
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const concrete = (url: string) => url.replace(/:[A-Za-z]+/g, 'x-test');
+
+describe('access to every route', () => {
+  it('lists every /api route in the OpenAPI document, each with its access', async () => {
+    const document = (await (await stack.call('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/api/'))
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+    const registered = stack.app.routeAccess.map((route) => `${route.method} ${route.url}`);
+    expect(documented.sort()).toEqual([...new Set(registered)].sort());
+    expect(registered.length).toBeGreaterThan(20);
+  });
+
+  it('refuses a call without a token on every route that is not public', async () => {
+    for (const route of stack.app.routeAccess) {
+      const response = await stack.call(route.method, concrete(route.url), { body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} });
+      if (route.access === 'public') {
+        expect(response.status, `${route.method} ${route.url}`).not.toBe(401);
+      } else {
+        expect(response.status, `${route.method} ${route.url}`).toBe(401);
+        expect(((await response.json()) as { code: string }).code).toBe('unauthenticated');
+      }
+    }
+  });
+
+  it('lets each role do exactly what it should', async () => {
+    for (const role of ROLES) {
+      for (const route of stack.app.routeAccess) {
+        if (route.access === 'public' || route.url === '/api/v1/auth/logout' || route.url === '/api/v1/stream') continue;
+        const response = await stack.call(route.method, concrete(route.url), { role, body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} });
+        const allowed = hasRole(role, route.access as Role);
+        const label = `${role} ${route.method} ${route.url} → ${response.status}`;
+        if (allowed) expect([401, 403], label).not.toContain(response.status);
+        else expect(response.status, label).toBe(403);
+      }
+    }
+  });
+
+  it('refuses a forged or ended token', async () => {
+    expect((await stack.call('GET', '/api/v1/devices', { headers: { authorization: `Bearer ${'A'.repeat(43)}` } })).status).toBe(401);
+    const login = await stack.call('POST', '/api/v1/auth/login', { body: { username: 'admin', password: 'admin-test-password-1' } });
+    const { token } = (await login.json()) as { token: string };
+    const headers = { authorization: `Bearer ${token}` };
+    expect((await stack.call('GET', '/api/v1/auth/me', { headers })).status).toBe(200);
+    expect((await stack.call('POST', '/api/v1/auth/logout', { headers })).status).toBe(204);
+    expect((await stack.call('GET', '/api/v1/auth/me', { headers })).status).toBe(401);
+  });
+
+  it('refuses the WebSocket stream without a valid token', async () => {
+    const response = await fetch(`${stack.baseUrl}/api/v1/stream`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    expect(response.status).toBe(401);
+    const stream = await stack.stream('viewer');
+    const snapshot = await stream.next((message) => message.type === 'snapshot');
+    expect(Array.isArray(snapshot.devices)).toBe(true);
+    stream.close();
+  });
+});
