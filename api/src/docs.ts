@@ -16,7 +16,8 @@ export const docsRoutes = fp(async (app: FastifyInstance) => {
         description:
           'Live state, map layers, incidents, history and devices of the city operations platform. Log in with POST /api/v1/auth/login and send the token as `Authorization: Bearer <token>`. ' +
           'Roles, each including the one before: viewer (map and data), operator (+ incidents), planner (+ history export), admin (+ users and devices). ' +
-          'Every error has the shape {statusCode, error, code, message}.',
+          'Every error has the shape {statusCode, error, code, message}. ' +
+          'Live updates: a WebSocket at GET /api/v1/stream (token as Authorization: Bearer or ?access_token=) sends {"type":"snapshot",...} and then {"type":"delta",...} at most once a second.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],

@@ -4,6 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { InfluxQueryError } from '@city/platform';
 
 export const ErrorResponse = Type.Object(
   {
@@ -51,6 +52,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     let message = error.message;
     if (error instanceof ApiError) {
       code = error.code;
+    } else if (error instanceof InfluxQueryError && error.unavailable) {
+      statusCode = 503;
+      code = 'influxdb_unavailable';
+      message = 'the history database does not answer; live state and incidents still work — try again shortly';
+      request.log.warn({ err: error.message }, 'InfluxDB unavailable');
     } else if ((error as FastifyError).validation) {
       statusCode = 400;
       code = 'invalid_input';

@@ -1,43 +1,30 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '@city/broker';
-import { readBrokerConfig } from '@city/broker/config';
-import { createLogger, startInfluxd, type LocalInfluxd } from '@city/platform';
-import { tempDir } from '@city/platform/testing';
-import { buildApp } from '../src/app.js';
-import { readApiConfig } from '../src/config.js';
+import { startApiStack, type ApiStack } from './helpers/api-stack.js';
 
-const logger = createLogger('test', 'silent');
-let dir: ReturnType<typeof tempDir>;
-let influx: LocalInfluxd;
-let broker: RunningBroker;
+let stack: ApiStack;
 
 beforeAll(async () => {
-  dir = tempDir('city-api-health-');
-  influx = await startInfluxd({ dataDir: dir.path, httpPort: 0, logger });
-  broker = await startBroker(
-    readBrokerConfig({ DATA_DIR: dir.path, MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', BROKER_METRICS_PORT: '0', MQTT_SERVICE_SECRET: randomBytes(24).toString('hex') }),
-    logger,
-  );
-});
+  stack = await startApiStack();
+}, 60_000);
 
 afterAll(async () => {
-  await broker?.close();
-  await influx?.stop();
-  dir?.cleanup();
+  await stack?.close();
 });
 
 describe('GET /api/v1/health', () => {
-  it('answers 200 while the broker and InfluxDB answer, and 503 naming InfluxDB once it is gone', async () => {
-    const app = await buildApp(readApiConfig({ MQTT_URL: `mqtt://127.0.0.1:${broker.mqttPort}`, INFLUX_URL: influx.url }), logger);
-    const up = await app.inject('/api/v1/health');
-    expect(up.statusCode).toBe(200);
-    expect(up.json()).toEqual({ status: 'up', components: { broker: 'up', influxdb: 'up' } });
+  it('answers 200 while the broker, InfluxDB and the registry answer, and 503 naming InfluxDB once it is gone, while live routes keep working', async () => {
+    const up = await stack.call('GET', '/api/v1/health');
+    expect(up.status).toBe(200);
+    expect(await up.json()).toEqual({ status: 'up', components: { broker: 'up', influxdb: 'up', registry: 'up' } });
 
-    await influx.stop();
-    const down = await app.inject('/api/v1/health');
-    expect(down.statusCode).toBe(503);
-    expect(down.json()).toEqual({ status: 'down', components: { broker: 'up', influxdb: 'down' } });
-    await app.close();
+    await stack.influx.stop();
+    const down = await stack.call('GET', '/api/v1/health');
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ status: 'down', components: { broker: 'up', influxdb: 'down', registry: 'up' } });
+
+    const history = await stack.call('GET', '/api/v1/history?kind=traffic&metric=intensity&zone=hai-chau', { role: 'viewer' });
+    expect(history.status).toBe(503);
+    expect(await history.json()).toMatchObject({ code: 'influxdb_unavailable' });
+    expect((await stack.call('GET', '/api/v1/layers/traffic', { role: 'viewer' })).status).toBe(200);
   });
 });

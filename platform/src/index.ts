@@ -4,4 +4,4 @@ export { createMetricsRegistry, startMetricsServer, type MetricsServer } from '.
 export { waitFor, waitForPort, isPortOpen } from './wait-for.js';
 export { startInfluxd, type LocalInfluxd, type InfluxdOptions } from './influxd.js';
 export { onShutdown } from './shutdown.js';
-export { influxQuery, type InfluxqlTarget, type Row } from './influxql.js';
+export { influxQuery, InfluxQueryError, type InfluxqlTarget, type Row } from './influxql.js';

@@ -14,6 +14,18 @@ interface QueryResponse {
   error?: string;
 }
 
+/** A query InfluxDB did not answer: `unavailable` when the server was unreachable or failed (5xx), not the query's fault. */
+export class InfluxQueryError extends Error {
+  override name = 'InfluxQueryError';
+  constructor(
+    message: string,
+    readonly unavailable: boolean,
+    options?: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /**
  * Runs one or more `;`-separated statements and returns the rows of the last, each as an object keyed
  * by column, plus `series` (the series name) and the series' tags when grouped. Throws with InfluxDB's message.
@@ -25,18 +37,24 @@ export async function influxQuery(target: InfluxqlTarget | string, db: string | 
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (token) headers.authorization = `Token ${token}`;
   else if (username) headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
-  const response = await fetch(new URL('/query', url), { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
-  const text = await response.text();
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(new URL('/query', url), { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
+    text = await response.text();
+  } catch (error) {
+    throw new InfluxQueryError(`InfluxDB unreachable at ${url}: ${(error as Error).message}`, true, { cause: error });
+  }
   let parsed: QueryResponse;
   try {
     parsed = JSON.parse(text) as QueryResponse;
   } catch {
-    throw new Error(`InfluxDB answered ${response.status}: ${text.slice(0, 200)}`);
+    throw new InfluxQueryError(`InfluxDB answered ${response.status}: ${text.slice(0, 200)}`, response.status >= 500);
   }
-  if (parsed.error) throw new Error(`InfluxDB: ${parsed.error}`);
+  if (parsed.error) throw new InfluxQueryError(`InfluxDB: ${parsed.error}`, response.status >= 500);
   const failed = parsed.results?.find((result) => result.error);
-  if (failed) throw new Error(`InfluxDB: ${failed.error}`);
-  if (!response.ok) throw new Error(`InfluxDB answered ${response.status}`);
+  if (failed) throw new InfluxQueryError(`InfluxDB: ${failed.error}`, false);
+  if (!response.ok) throw new InfluxQueryError(`InfluxDB answered ${response.status}`, response.status >= 500);
   const last = parsed.results?.at(-1);
   return (last?.series ?? []).flatMap((series) =>
     (series.values ?? []).map((values) => {

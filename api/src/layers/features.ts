@@ -3,7 +3,6 @@
  * Feature ids are the device, segment, incident or zone ids, so a client can apply stream deltas to them.
  */
 import type { DeviceKind, ZoneIndex } from '@city/devices';
-import { congestionLevel } from '../live/derive.js';
 import type { LiveState } from '../live/live-state.js';
 import type { RoadNetwork } from '../live/road-network.js';
 import type { LiveDevice } from '../live/types.js';
@@ -71,10 +70,6 @@ export function segmentFeature(id: string, { live, roads }: Pick<LayerSources, '
   const segment = roads.segments.get(id);
   const state = live.segmentState(id);
   if (!segment || !state) return undefined;
-  const congestion =
-    state.averageVehicleSpeed !== undefined && state.occupancy !== undefined
-      ? congestionLevel({ averageVehicleSpeed: state.averageVehicleSpeed, occupancy: state.occupancy }, segment.speedLimit)
-      : undefined;
   return {
     type: 'Feature',
     id,
@@ -92,7 +87,7 @@ export function segmentFeature(id: string, { live, roads }: Pick<LayerSources, '
       averageVehicleSpeed: round(state.averageVehicleSpeed),
       intensity: round(state.intensity),
       occupancy: round(state.occupancy, 3),
-      congestion: congestion ?? 'unknown',
+      congestion: state.congestion ?? 'unknown',
       updatedAt: state.updatedAt ?? null,
     },
   };

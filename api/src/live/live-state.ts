@@ -7,7 +7,7 @@ import { KINDS, type Device, type MetricValue, type Reading } from '@city/device
 import { AqiTracker } from './aqi-tracker.js';
 import { congestionLevel, floodLevel, parkingOccupancy } from './derive.js';
 import type { RoadNetwork } from './road-network.js';
-import type { DeviceEvent, LiveDevice, Presence } from './types.js';
+import type { CongestionLevel, DeviceEvent, LiveDevice, Presence } from './types.js';
 import type { Pollutant } from './vn-aqi.js';
 
 export type LiveChange = 'reading' | 'presence' | 'meta' | 'removed' | 'event';
@@ -32,6 +32,7 @@ export interface SegmentState {
   averageVehicleSpeed: number | undefined;
   intensity: number | undefined;
   occupancy: number | undefined;
+  congestion: CongestionLevel | undefined;
   updatedAt: number | undefined;
 }
 
@@ -154,14 +155,17 @@ export class LiveState {
       reporting += 1;
       updatedAt = Math.max(updatedAt ?? 0, device.readingTs ?? 0);
     }
-    const mean = (sum: number) => (reporting > 0 ? sum / reporting : undefined);
+    if (reporting === 0) return { id: segmentId, sensors: ids.size, reporting, averageVehicleSpeed: undefined, intensity: undefined, occupancy: undefined, congestion: undefined, updatedAt };
+    const averageVehicleSpeed = speedSum / reporting;
+    const occupancy = occupancySum / reporting;
     return {
       id: segmentId,
       sensors: ids.size,
       reporting,
-      averageVehicleSpeed: mean(speedSum),
-      intensity: mean(intensitySum),
-      occupancy: mean(occupancySum),
+      averageVehicleSpeed,
+      intensity: intensitySum / reporting,
+      occupancy,
+      congestion: congestionLevel({ averageVehicleSpeed, occupancy }, segment.speedLimit),
       updatedAt,
     };
   }

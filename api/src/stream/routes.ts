@@ -9,6 +9,11 @@ import type { StreamHub } from './stream-hub.js';
 export function streamRoutes(hub: StreamHub<{ id: string }>): FastifyPluginAsync {
   return async (app) => {
     await app.register(websocket, { options: { maxPayload: 4096 } });
+    // A refused upgrade (no or a bad token) is answered on a socket the HTTP server no longer tracks:
+    // left open, each one would hold a file descriptor for good.
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.headers.upgrade && reply.statusCode !== 101) request.raw.socket.destroy();
+    });
     app.get(
       '/api/v1/stream',
       {

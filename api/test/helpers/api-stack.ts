@@ -125,7 +125,10 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
       await new Promise<void>((resolve, reject) => {
         socket.once('open', () => resolve());
         socket.once('error', reject);
-        socket.once('unexpected-response', (_request, response) => reject(new Error(`stream refused: ${response.statusCode}`)));
+        socket.once('unexpected-response', (request, response) => {
+          request.destroy();
+          reject(new Error(`stream refused: ${response.statusCode}`));
+        });
       });
       return {
         messages,
