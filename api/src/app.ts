@@ -33,8 +33,9 @@ import { startMqttFeed, type MqttFeed } from './live/mqtt-feed.js';
 import { restoreLiveState } from './live/restore.js';
 import { RoadNetwork } from './live/road-network.js';
 import { createApiMetrics } from './metrics.js';
-import { loadRulesConfig } from './rules/rules-config.js';
+import { loadRulesConfig, zoneRules } from './rules/rules-config.js';
 import { RuleEngine } from './rules/rule-engine.js';
+import { sensorFloodLevels } from './rules/thresholds.js';
 import { StreamHub } from './stream/stream-hub.js';
 import { streamRoutes } from './stream/routes.js';
 import { webRoutes } from './web.js';
@@ -72,19 +73,19 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   const registry = DeviceRegistry.open(join(dataDir, 'registry.db'));
   const zones = config.ZONES_FILE ? loadZones(config.ZONES_FILE) : loadZones();
   const roads = RoadNetwork.load(config.ROADS_FILE);
-  const rulesConfig = loadRulesConfig(config.RULES_FILE);
+  const rulesConfig = loadRulesConfig(config.RULES_FILE, zones.zones.map((zone) => zone.id));
   const audit = new AuditLog(db);
   const users = new UserStore(db);
   const sessions = new SessionStore(db, { idleMs: config.SESSION_IDLE_HOURS * 3_600_000, maxAgeMs: config.SESSION_MAX_HOURS * 3_600_000 });
   await ensureFirstAdmin(users, audit, { password: config.ADMIN_PASSWORD, passwordFile: join(dataDir, 'admin-password'), logger });
 
-  const live = new LiveState({ roads });
-  const incidents = new IncidentStore(db);
+  const live = new LiveState({ roads, floodThresholds: (device) => sensorFloodLevels(device.attributes, zoneRules(rulesConfig, device.zone).flood) });
+  const incidents = new IncidentStore(db, { logger: logger.child({ component: 'incidents' }) });
   const rules = new RuleEngine({ config: rulesConfig, store: incidents, logger: logger.child({ component: 'rules' }), segmentReading: (id) => {
     const state = live.segmentState(id);
     return state?.averageVehicleSpeed !== undefined && state.occupancy !== undefined ? { speed: state.averageVehicleSpeed, occupancy: state.occupancy } : undefined;
   } });
-  const openIncidents = () => incidents.list({ status: ['open', 'acknowledged'], limit: 10_000 });
+  const openIncidents = () => incidents.active();
   const hub = new StreamHub({
     devices: () => live.devices.values(),
     device: (id) => live.devices.get(id),
@@ -95,7 +96,7 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   live.onChange((device, change, event) => {
     hub.deviceChanged(device, change);
     const now = Date.now();
-    if (change === 'reading') rules.observe(device, now);
+    if (change === 'reading' || change === 'meta') rules.observe(device, now);
     else if (change === 'presence') rules.presence(device, now);
     else if (change === 'event' && event) rules.event(device, event);
     else if (change === 'removed') rules.forget(device.id);
@@ -141,6 +142,7 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   app.addHook('onClose', async () => {
     clearInterval(syncTimer);
     clearInterval(ruleTimer);
+    rules.close();
     hub.close();
     await feed.close();
     registry.close();

@@ -25,8 +25,9 @@ export const CONGESTION_ORDER: readonly CongestionLevel[] = ['free', 'moderate',
 
 export function floodLevel(level: MetricValue | undefined, thresholds: { alertLevel: number; dangerLevel: number } | undefined): FloodLevel | undefined {
   if (typeof level !== 'number' || !thresholds) return undefined;
-  if (level >= thresholds.dangerLevel) return 'danger';
-  if (level >= thresholds.alertLevel) return 'alert';
+  // Above, not at: the flood rules judge the same way, so the map and the incidents agree.
+  if (level > thresholds.dangerLevel) return 'danger';
+  if (level > thresholds.alertLevel) return 'alert';
   return 'normal';
 }
 

@@ -3,7 +3,7 @@
  * derived values, in memory. Fed by the MQTT feed, seeded from InfluxDB at start; read by the layers,
  * the WebSocket stream and the rules, which hear of each change through `onChange`.
  */
-import { KINDS, type Device, type MetricValue, type Reading } from '@city/devices';
+import type { Device, MetricValue, Reading } from '@city/devices';
 import { AqiTracker } from './aqi-tracker.js';
 import { congestionLevel, floodLevel, parkingOccupancy } from './derive.js';
 import type { RoadNetwork } from './road-network.js';
@@ -20,8 +20,8 @@ export interface FloodThresholds {
 
 export interface LiveStateOptions {
   roads: RoadNetwork;
-  /** A water sensor's alert and danger levels; by default its own `alertLevel`/`dangerLevel` attributes. */
-  floodThresholds?: (device: LiveDevice) => FloodThresholds | undefined;
+  /** A water sensor's alert and danger levels (the rules' choice: its attributes, else its zone's defaults). */
+  floodThresholds: (device: LiveDevice) => FloodThresholds | undefined;
   now?: () => number;
 }
 
@@ -37,11 +37,6 @@ export interface SegmentState {
 }
 
 const POLLUTANTS: readonly Pollutant[] = ['pm25', 'pm10', 'o3', 'co', 'so2', 'no2'];
-
-export function attributeThresholds(device: LiveDevice): FloodThresholds | undefined {
-  const { alertLevel, dangerLevel } = device.attributes;
-  return typeof alertLevel === 'number' && typeof dangerLevel === 'number' ? { alertLevel, dangerLevel } : undefined;
-}
 
 export class LiveState {
   readonly devices = new Map<string, LiveDevice>();
@@ -208,7 +203,7 @@ export class LiveState {
         break;
       }
       case 'water_level': {
-        const thresholds = (this.options.floodThresholds ?? attributeThresholds)(device);
+        const thresholds = this.options.floodThresholds(device);
         const flood = floodLevel(reading?.currentLevel, thresholds);
         device.derived = flood ? { flood } : {};
         break;
@@ -235,9 +230,4 @@ function pollutantsOf(values: Record<string, MetricValue>): Partial<Record<Pollu
     if (typeof value === 'number') found[pollutant] = value;
   }
   return found;
-}
-
-/** How long a device of this kind may stay silent before it counts as gone (3 × its reporting interval). */
-export function silenceLimitMs(device: LiveDevice): number {
-  return 3 * KINDS[device.kind].reportingIntervalSeconds * 1000;
 }
