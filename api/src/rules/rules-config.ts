@@ -79,7 +79,7 @@ const FloodSchema = strict({
 const OfflineSchema = strict({
   enabled: Type.Boolean(),
   severity: SeveritySchema,
-  silenceIntervals: Type.Number({ minimum: 1 }),
+  silenceIntervals: Type.Number({ exclusiveMinimum: 0 }),
   clearAfterSeconds: Seconds,
   burst: strict({ minDevices: Type.Integer({ minimum: 2 }), windowSeconds: Seconds, graceSeconds: Seconds, severity: SeveritySchema }),
 });

@@ -1,0 +1,132 @@
+/**
+ * The rules driven by real telemetry: devices publish over MQTT through the real broker, the api's
+ * live state feeds the rule engine, and incidents are read back over HTTP and the WebSocket stream.
+ * The rules file shortens durations so that minutes of city time fit in seconds of test time.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@city/platform';
+import { tempDir } from '@city/platform/testing';
+import type { MqttClient } from 'mqtt';
+import { parseRulesConfig } from '../../src/rules/rules-config.js';
+import { startApiStack, type ApiStack } from '../helpers/api-stack.js';
+import defaults from '../../config/rules.json' with { type: 'json' };
+
+interface Incident {
+  id: string;
+  type: string;
+  status: string;
+  severity: string;
+  resolution?: string;
+  subject: { type: string; id: string };
+  history: { action: string; actor: string; note?: string }[];
+}
+
+const dir = tempDir('city-rules-e2e-');
+const rulesFile = join(dir.path, 'rules.json');
+let stack: ApiStack;
+
+beforeAll(async () => {
+  const rules = structuredClone(defaults) as Record<string, Record<string, unknown>>;
+  Object.assign(rules.congestion as object, { forSeconds: 1, clearAfterSeconds: 2 });
+  Object.assign(rules.flood as object, { forSeconds: 0, clearAfterSeconds: 2 });
+  Object.assign(rules.device_offline as object, { silenceIntervals: 0.05, clearAfterSeconds: 1 });
+  Object.assign((rules.device_offline as Record<string, object>).burst as object, { windowSeconds: 0 });
+  parseRulesConfig(rules, 'test rules');
+  writeFileSync(rulesFile, JSON.stringify(rules));
+  stack = await startApiStack({ RULES_FILE: rulesFile });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+  dir.cleanup();
+});
+
+async function incidents(query: string): Promise<Incident[]> {
+  const response = await stack.call('GET', `/api/v1/incidents?${query}`, { role: 'viewer' });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Incident[];
+}
+
+/** Publishes `reading(i)` every `everyMs` until `untilMs` have passed or `until.done` is set. */
+async function publishFor(client: MqttClient, reading: (i: number) => object, everyMs: number, untilMs: number, until = { done: false }): Promise<void> {
+  const end = Date.now() + untilMs;
+  for (let i = 0; Date.now() < end && !until.done; i += 1) {
+    await stack.publish(client, 'telemetry', reading(i));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+describe('rules on live telemetry', () => {
+  it('opens a congestion incident only once slow, dense traffic has lasted its duration, on the segment', async () => {
+    const client = await stack.device('t-sh-1', await stack.provision('t-sh-1', 'traffic', 108.2271, 16.0720, { segment: 'cau-song-han' }));
+    await stack.publish(client, 'telemetry', { intensity: 3000, averageVehicleSpeed: 6, occupancy: 0.8 });
+    await waitFor('reading in live state', async () => stack.app.services.live.devices.get('t-sh-1')?.reading !== undefined, 2000);
+    expect(await incidents('type=congestion')).toEqual([]);
+    await publishFor(client, () => ({ intensity: 3000, averageVehicleSpeed: 6, occupancy: 0.8 }), 250, 1500);
+    await waitFor('congestion incident', async () => (await incidents('type=congestion&status=open')).length === 1, 3000);
+    const [incident] = await incidents('type=congestion');
+    expect(incident).toMatchObject({ status: 'open', severity: 'medium', subject: { type: 'segment', id: 'cau-song-han' } });
+  });
+
+  it('keeps one incident for a flapping water sensor, escalates it, and clears it once the water has stayed down', async () => {
+    const stream = await stack.stream('viewer');
+    const client = await stack.device('w-flap-1', await stack.provision('w-flap-1', 'water_level', 108.2101, 16.0555, { alertLevel: 0.5, dangerLevel: 1.0 }));
+    await publishFor(client, (i) => ({ currentLevel: i % 2 === 0 ? 0.62 : 0.3 }), 100, 2500);
+    const flapping = await incidents('type=flood_warning');
+    expect(flapping).toHaveLength(1);
+    expect(flapping[0]).toMatchObject({ status: 'open', subject: { type: 'device', id: 'w-flap-1' } });
+    await stream.next((message) => message.type === 'delta' && (message.incidents as Incident[]).some((incident) => incident.id === flapping[0]?.id));
+
+    await stack.publish(client, 'telemetry', { currentLevel: 1.2 });
+    await waitFor('escalated to danger', async () => (await incidents('type=flood_danger')).length === 1, 2000);
+    const danger = await incidents('type=flood_danger');
+    expect(danger[0]).toMatchObject({ id: flapping[0]?.id, severity: 'critical' });
+
+    await publishFor(client, () => ({ currentLevel: 0.2 }), 250, 2500);
+    await waitFor('cleared', async () => (await incidents(`status=resolved&type=flood_danger`)).length === 1, 3000);
+    const [cleared] = await incidents('status=resolved&type=flood_danger');
+    expect(cleared).toMatchObject({ id: flapping[0]?.id, resolution: 'cleared' });
+    expect(cleared?.history.at(-1)).toMatchObject({ action: 'clear', actor: 'system' });
+    await stream.next((message) => message.type === 'delta' && (message.incidents as Incident[]).some((incident) => incident.id === cleared?.id && incident.status === 'resolved'));
+    expect(await incidents('type=flood_warning')).toHaveLength(0);
+    stream.close();
+  });
+
+  it('opens an incident from a device event and takes it through the manual lifecycle', async () => {
+    const client = await stack.device('t-cam-1', await stack.provision('t-cam-1', 'traffic', 108.2265, 16.0612, { segment: 'cau-rong', camera: true }));
+    await stack.publish(client, 'events', { type: 'accident', detail: { lanesBlocked: 2 } });
+    await waitFor('accident incident', async () => (await incidents('type=accident')).length === 1, 2000);
+    const [accident] = await incidents('type=accident');
+    expect(accident).toMatchObject({ status: 'open', severity: 'high', subject: { type: 'segment', id: 'cau-rong' } });
+
+    const path = `/api/v1/incidents/${accident?.id}`;
+    expect((await stack.call('POST', `${path}/acknowledge`, { role: 'viewer', body: {} })).status).toBe(403);
+    expect((await stack.call('POST', `${path}/resolve`, { role: 'operator', body: { note: 'too early' } })).status).toBe(200);
+    expect((await stack.call('POST', `${path}/acknowledge`, { role: 'operator', body: {} })).status).toBe(409);
+    const done = (await (await stack.call('GET', path, { role: 'viewer' })).json()) as Incident;
+    expect(done).toMatchObject({ status: 'resolved' });
+    expect(done.history.map((entry) => entry.action)).toEqual(['open', 'resolve']);
+  });
+
+  it('reports a device that went away, and clears it when it reports again', async () => {
+    const secret = await stack.provision('n-quiet-1', 'noise', 108.2208, 16.0544);
+    const first = await stack.device('n-quiet-1', secret);
+    await stack.publish(first, 'telemetry', { LAeq: 60, LAmax: 72 });
+    await waitFor('reading in live state', async () => stack.app.services.live.devices.get('n-quiet-1')?.reading !== undefined, 2000);
+    // Its power fails: the broker announces it offline. 0.05 × the 60 s interval of a noise meter is 3 s, then the next rule tick (every 5 s).
+    await first.endAsync(true);
+    await waitFor('offline incident', async () => (await incidents('type=device_offline&status=open')).some((incident) => incident.subject.id === 'n-quiet-1'), 12_000);
+    const client = await stack.device('n-quiet-1', secret);
+    // It must keep reporting: the incident clears once it has been back for the rule's clearing time.
+    const cleared = { done: false };
+    const back = publishFor(client, () => ({ LAeq: 61, LAmax: 70 }), 500, 12_000, cleared);
+    try {
+      await waitFor('offline cleared', async () => (await incidents('type=device_offline&status=resolved')).some((incident) => incident.subject.id === 'n-quiet-1'), 12_000);
+    } finally {
+      cleared.done = true;
+      await back;
+    }
+  }, 40_000);
+});
