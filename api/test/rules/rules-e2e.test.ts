@@ -28,11 +28,11 @@ const rulesFile = join(dir.path, 'rules.json');
 let stack: ApiStack;
 
 beforeAll(async () => {
-  const rules = structuredClone(defaults) as Record<string, Record<string, unknown>>;
-  Object.assign(rules.congestion as object, { forSeconds: 1, clearAfterSeconds: 2 });
-  Object.assign(rules.flood as object, { forSeconds: 0, clearAfterSeconds: 2 });
-  Object.assign(rules.device_offline as object, { silenceIntervals: 0.05, clearAfterSeconds: 1 });
-  Object.assign((rules.device_offline as Record<string, object>).burst as object, { windowSeconds: 0 });
+  const rules = structuredClone(defaults);
+  Object.assign(rules.congestion, { forSeconds: 1, clearAfterSeconds: 2 });
+  Object.assign(rules.flood, { forSeconds: 0, clearAfterSeconds: 2 });
+  Object.assign(rules.device_offline, { silenceIntervals: 0.05, clearAfterSeconds: 1 });
+  Object.assign(rules.device_offline.burst, { windowSeconds: 0 });
   parseRulesConfig(rules, 'test rules');
   writeFileSync(rulesFile, JSON.stringify(rules));
   stack = await startApiStack({ RULES_FILE: rulesFile });
