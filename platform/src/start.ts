@@ -53,6 +53,7 @@ const env = {
   ...process.env,
   DATA_DIR: dataDir,
   INFLUX_URL: influxUrl,
+  MQTT_URL: process.env.MQTT_URL ?? `mqtt://127.0.0.1:${config.MQTT_PORT}`,
   MQTT_SERVICE_SECRET: config.MQTT_SERVICE_SECRET ?? loadOrCreateServiceSecret(resolve(dataDir, 'service-secret')),
 };
 

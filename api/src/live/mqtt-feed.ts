@@ -39,13 +39,21 @@ export function startMqttFeed(options: MqttFeedOptions): MqttFeed {
     client.subscribeAsync({ [ALL_STATUS]: { qos: 1 }, [ALL_EVENTS]: { qos: 1 }, [ALL_TELEMETRY]: { qos: 0 } }).catch((error: Error) =>
       logger.error({ err: error.message }, 'could not subscribe to device topics'),
     );
+  // One line per outage, not one per reconnect attempt.
+  let reported = false;
   // A clean session forgets subscriptions: take them again at every connection.
   client.on('connect', () => {
     void subscribe();
+    reported = false;
     logger.info('connected to the broker');
   });
-  client.on('offline', () => logger.warn('broker connection lost; reconnecting'));
-  client.on('error', (error) => logger.warn({ err: error.message }, 'broker connection error'));
+  const lost = (reason: string) => {
+    if (reported) return;
+    reported = true;
+    logger.warn({ err: reason }, 'no broker connection; live state pauses until it is back (retrying every second)');
+  };
+  client.on('error', (error) => lost(error.message));
+  client.on('offline', () => lost('connection closed'));
 
   client.on('message', (topic, payload) => {
     options.onMessage?.();
