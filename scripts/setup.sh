@@ -14,6 +14,8 @@ if [ -z "${INFLUX_URL:-}" ] || [ "$mode" = test ]; then
 fi
 if [ "$mode" = test ]; then
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
+  # The console's end-to-end tests drive Debian's Chromium (web/test/e2e).
+  command -v chromium >/dev/null || missing+=(chromium)
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -36,4 +38,10 @@ if [ ! -f node_modules/.package-lock.json ]; then
 elif [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: updating npm dependencies" >&2
   npm install --no-audit --no-fund --loglevel=error
+fi
+
+# The console the api serves at /: built when web/dist is missing or older than its sources.
+if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/public web/index.html web/vite.config.ts -newer web/dist/index.html -print -quit)" ]; then
+  echo "setup: building the operations console (web/dist)" >&2
+  npm run --silent build -w web >/dev/null
 fi

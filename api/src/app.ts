@@ -67,7 +67,8 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
     bodyLimit: 64 * 1024,
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  installErrorHandler(app);
+  const webDir = existsSync(join(config.WEB_DIR, 'index.html')) ? config.WEB_DIR : undefined;
+  installErrorHandler(app, { spaIndex: webDir !== undefined });
 
   const db = openDatabase(join(dataDir, 'api.db'), [USERS_SCHEMA, SESSIONS_SCHEMA, AUDIT_SCHEMA, INCIDENTS_SCHEMA]);
   const registry = DeviceRegistry.open(join(dataDir, 'registry.db'));
@@ -173,6 +174,6 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
   );
-  await app.register(webRoutes(existsSync(join(config.WEB_DIR, 'index.html')) ? config.WEB_DIR : undefined));
+  await app.register(webRoutes(webDir));
   return app;
 }

@@ -45,7 +45,8 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function installErrorHandler(app: FastifyInstance): void {
+/** `spaIndex`: the console's page, answered for a browser's GET of a path that is not the api's. */
+export function installErrorHandler(app: FastifyInstance, options: { spaIndex?: boolean } = {}): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     let statusCode = error.statusCode ?? 500;
     let code: string;
@@ -70,7 +71,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     return reply.code(statusCode).send({ statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', code, message });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (options.spaIndex && request.method === 'GET' && !path.startsWith('/api/') && request.headers.accept?.includes('text/html')) {
+      return reply.sendFile('index.html');
+    }
+    return reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'not_found', message: `no route ${request.method} ${path}` });
+  });
 }

@@ -1,8 +1,10 @@
 /**
- * Serves the built console (`web/dist`) at `/`, with unknown non-API paths answered by its index.html so
- * that the console's own routes survive a reload. Before the console is built, `/` says so and links the docs.
+ * Serves the built console (`web/dist`) at `/`; unknown non-API paths get its index.html (see the not-found
+ * handler in errors.ts) so that the console's own routes survive a reload. Before the console is built,
+ * `/` says so and links the docs.
  */
 import fastifyStatic from '@fastify/static';
+import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 
 const NOT_BUILT = `<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Trung tâm điều hành / Operations centre</title></head>
@@ -13,17 +15,13 @@ const NOT_BUILT = `<!doctype html><html lang="vi"><head><meta charset="utf-8"><t
 </body></html>`;
 
 export function webRoutes(webDir: string | undefined) {
-  return async (app: FastifyInstance) => {
+  // Not encapsulated: the app-wide not-found handler answers the console's own paths with reply.sendFile.
+  return fp(async (app: FastifyInstance) => {
     if (!webDir) {
       app.get('/', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
       return;
     }
-    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: 'index.html' });
-    app.get('/*', { schema: { hide: true }, config: { access: 'public' } }, async (request, reply) => {
-      if (request.url.startsWith('/api/')) {
-        return reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'not_found', message: `no route GET ${request.url.split('?')[0]}` });
-      }
-      return reply.sendFile('index.html');
-    });
-  };
+    // Files are looked up at each request, so a rebuilt console is served without restarting the api.
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: true, index: 'index.html' });
+  });
 }

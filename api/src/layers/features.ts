@@ -115,7 +115,7 @@ export function deviceFeature(device: LiveDevice): Feature {
 }
 
 /** A lamp that says it is lit but draws next to no power has failed; one that is gone cannot be judged. */
-function streetlightFault(device: LiveDevice): string | null {
+export function streetlightFault(device: LiveDevice): string | null {
   if (device.presence === 'offline') return 'offline';
   const reading = device.reading;
   if (!reading) return null;

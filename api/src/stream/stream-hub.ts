@@ -6,6 +6,7 @@
  * it catches up with the latest state as soon as it drains.
  */
 import type { WebSocket } from 'ws';
+import { streetlightFault } from '../layers/features.js';
 import type { LiveChange } from '../live/live-state.js';
 import type { LiveDevice } from '../live/types.js';
 
@@ -133,7 +134,7 @@ export class StreamHub<Incident extends { id: string }> {
   }
 }
 
-/** What the console needs of a device on each update: no names or attributes (those come with the layers). */
+/** What the console needs of a device on each update: no names or attributes (those come with the layers); a streetlight's fault as the layer judges it. */
 export function compactDevice(device: LiveDevice) {
   return {
     id: device.id,
@@ -146,5 +147,6 @@ export function compactDevice(device: LiveDevice) {
     reading: device.reading ?? null,
     derived: device.derived,
     segment: device.segment ?? null,
+    ...(device.kind === 'streetlight' ? { fault: streetlightFault(device) } : {}),
   };
 }

@@ -1,0 +1,358 @@
+/**
+ * What the console knows of the city right now, kept from the api's layers and stream. Each stream message
+ * is turned into per-source diffs (`GeoJSONSource.updateData`), so the map moves without reloading its
+ * sources; panels and the summary strip read the same store and re-render on its version.
+ */
+import type { GeoJSONSourceDiff } from 'maplibre-gl';
+import type { Feature, FeatureCollection, Incident, LayerName, Properties, SegmentState, StreamDevice, StreamMessage } from '../api/types.js';
+import { incidentIcon } from '../incidents/icons.js';
+
+export type SourceDiffs = Partial<Record<LayerName, GeoJSONSourceDiff>>;
+
+const DEVICE_LAYERS: Partial<Record<StreamDevice['kind'], LayerName>> = {
+  air_quality: 'environment',
+  noise: 'environment',
+  water_level: 'flood',
+  parking: 'parking',
+  streetlight: 'streetlights',
+};
+
+/** Properties that come with the layers (registry data) and not with the stream, kept across updates. */
+const STATIC_DEVICE_PROPERTIES = ['name', 'alertLevel', 'dangerLevel'];
+const STATIC_SEGMENT_PROPERTIES = ['id', 'name', 'nameEn', 'roadKind', 'zone', 'speedLimit', 'capacity'];
+
+/** How long a new incident pulses on the map unless someone looks at it first. */
+export const FRESH_MS = 120_000;
+
+export class LiveStore {
+  readonly devices = new Map<string, StreamDevice>();
+  readonly incidents = new Map<string, Incident>();
+  /** When each incident that arrived after the snapshot first appeared. */
+  readonly fresh = new Map<string, number>();
+  private readonly features = new Map<LayerName, Map<string, Feature>>();
+  private readonly listeners = new Set<() => void>();
+  private snapshotSeen = false;
+  version = 0;
+  lastUpdate: number | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The layers as the api served them: geometry and the registry's names, before the stream takes over. */
+  load(layers: Partial<Record<LayerName, FeatureCollection>>): void {
+    for (const [name, collection] of Object.entries(layers) as [LayerName, FeatureCollection][]) {
+      this.features.set(name, new Map(collection.features.map((feature) => [feature.id, feature])));
+    }
+    this.changed();
+  }
+
+  collection(name: LayerName): FeatureCollection {
+    return { type: 'FeatureCollection', features: [...(this.features.get(name)?.values() ?? [])] };
+  }
+
+  feature(name: LayerName, id: string): Feature | undefined {
+    return this.features.get(name)?.get(id);
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  apply(message: StreamMessage): SourceDiffs {
+    const diffs = new DiffBuilder();
+    const snapshot = message.type === 'snapshot';
+    if (snapshot) {
+      const present = new Set(message.devices.map((device) => device.id));
+      for (const id of [...this.devices.keys()]) if (!present.has(id)) this.removeDevice(id, diffs);
+      for (const layer of new Set(Object.values(DEVICE_LAYERS))) {
+        for (const id of [...(this.features.get(layer)?.keys() ?? [])]) if (!present.has(id)) this.dropFeature(layer, id, diffs);
+      }
+    } else {
+      for (const id of message.removed) this.removeDevice(id, diffs);
+    }
+    for (const device of message.devices) this.putDevice(device, diffs);
+    for (const [id, state] of Object.entries(message.segments)) if (state) this.putSegment(id, state, diffs);
+    if (snapshot) {
+      const present = new Set(message.incidents.map((incident) => incident.id));
+      for (const id of [...this.incidents.keys()]) if (!present.has(id)) this.removeIncident(id, diffs);
+    }
+    for (const incident of message.incidents) this.putIncident(incident, diffs, !snapshot && this.snapshotSeen);
+    this.snapshotSeen ||= snapshot;
+    this.refreshZones(diffs);
+    this.lastUpdate = message.ts;
+    this.changed();
+    return diffs.result();
+  }
+
+  /** An incident as the api answered an action on it (acknowledge, resolve, report): no need to wait for the stream. */
+  applyIncident(incident: Incident): SourceDiffs {
+    const diffs = new DiffBuilder();
+    this.putIncident(incident, diffs, false);
+    this.refreshZones(diffs);
+    this.changed();
+    return diffs.result();
+  }
+
+  /** Stops a new incident's pulse: someone has seen it. */
+  markSeen(id: string): void {
+    if (this.fresh.delete(id)) this.changed();
+  }
+
+  expireFresh(): boolean {
+    const limit = this.now() - FRESH_MS;
+    let expired = false;
+    for (const [id, since] of this.fresh) {
+      if (since >= limit) continue;
+      this.fresh.delete(id);
+      expired = true;
+    }
+    if (expired) this.changed();
+    return expired;
+  }
+
+  private changed(): void {
+    this.version += 1;
+    for (const listener of this.listeners) listener();
+  }
+
+  private layerMap(name: LayerName): Map<string, Feature> {
+    let map = this.features.get(name);
+    if (!map) this.features.set(name, (map = new Map()));
+    return map;
+  }
+
+  private putDevice(device: StreamDevice, diffs: DiffBuilder): void {
+    this.devices.set(device.id, device);
+    const layer = DEVICE_LAYERS[device.kind];
+    if (!layer) return;
+    const features = this.layerMap(layer);
+    const previous = features.get(device.id);
+    const properties = deviceProperties(device, previous?.properties ?? {});
+    const geometry = { type: 'Point', coordinates: [device.lon, device.lat] };
+    const feature: Feature = { type: 'Feature', id: device.id, geometry, properties };
+    features.set(device.id, feature);
+    if (!previous) diffs.add(layer, feature);
+    else diffs.replace(layer, feature, previous.properties, samePoint(previous, device) ? undefined : geometry);
+  }
+
+  private removeDevice(id: string, diffs: DiffBuilder): void {
+    const device = this.devices.get(id);
+    this.devices.delete(id);
+    const layer = device ? DEVICE_LAYERS[device.kind] : undefined;
+    if (layer) this.dropFeature(layer, id, diffs);
+  }
+
+  private dropFeature(layer: LayerName, id: string, diffs: DiffBuilder): void {
+    if (this.features.get(layer)?.delete(id)) diffs.remove(layer, id);
+  }
+
+  private putSegment(id: string, state: SegmentState, diffs: DiffBuilder): void {
+    const feature = this.features.get('traffic')?.get(id);
+    // A segment the traffic layer did not list has no geometry to draw.
+    if (!feature) return;
+    const previous = feature.properties;
+    const properties: Properties = {};
+    for (const key of STATIC_SEGMENT_PROPERTIES) if (previous[key] !== undefined) properties[key] = previous[key];
+    Object.assign(properties, {
+      sensors: state.sensors,
+      reporting: state.reporting,
+      averageVehicleSpeed: round(state.averageVehicleSpeed, 1),
+      intensity: round(state.intensity, 1),
+      occupancy: round(state.occupancy, 3),
+      congestion: state.congestion ?? 'unknown',
+      updatedAt: state.updatedAt ?? null,
+    });
+    feature.properties = properties;
+    diffs.replace('traffic', feature, previous);
+  }
+
+  private putIncident(incident: Incident, diffs: DiffBuilder, announce: boolean): void {
+    if (incident.status === 'resolved') {
+      this.removeIncident(incident.id, diffs);
+      return;
+    }
+    const known = this.incidents.has(incident.id);
+    this.incidents.set(incident.id, incident);
+    if (!known && announce) this.fresh.set(incident.id, this.now());
+    if (incident.status !== 'open') this.fresh.delete(incident.id);
+    const feature = incidentFeature(incident);
+    const features = this.layerMap('incidents');
+    const previous = features.get(incident.id);
+    features.set(incident.id, feature);
+    if (previous) diffs.replace('incidents', feature, previous.properties, feature.geometry);
+    else diffs.add('incidents', feature);
+  }
+
+  private removeIncident(id: string, diffs: DiffBuilder): void {
+    this.incidents.delete(id);
+    this.fresh.delete(id);
+    this.dropFeature('incidents', id, diffs);
+  }
+
+  /** The zones layer's live summary, recomputed from the devices and incidents the stream keeps current. */
+  private refreshZones(diffs: DiffBuilder): void {
+    const zones = this.features.get('zones');
+    if (!zones || this.devices.size === 0) return;
+    const summaries = zoneSummaries(this.devices.values(), this.incidents.values());
+    for (const feature of zones.values()) {
+      const summary = summaries.get(feature.id) ?? emptySummary();
+      const properties = { ...feature.properties, ...summary };
+      if (Object.keys(summary).every((key) => feature.properties[key] === properties[key])) continue;
+      const previous = feature.properties;
+      feature.properties = properties;
+      diffs.replace('zones', feature, previous);
+    }
+  }
+}
+
+export function deviceProperties(device: StreamDevice, previous: Properties): Properties {
+  const properties: Properties = {};
+  for (const key of STATIC_DEVICE_PROPERTIES) if (previous[key] !== undefined) properties[key] = previous[key];
+  Object.assign(properties, {
+    id: device.id,
+    kind: device.kind,
+    zone: device.zone,
+    presence: device.presence,
+    readingTs: device.readingTs,
+    ...device.reading,
+    ...device.derived,
+  });
+  if (device.segment) properties.segment = device.segment;
+  if (device.kind === 'streetlight') properties.fault = device.fault ?? null;
+  return properties;
+}
+
+export function incidentFeature(incident: Incident): Feature {
+  return {
+    type: 'Feature',
+    id: incident.id,
+    geometry: { type: 'Point', coordinates: [incident.lon, incident.lat] },
+    properties: {
+      id: incident.id,
+      type: incident.type,
+      category: incident.category,
+      severity: incident.severity,
+      status: incident.status,
+      zone: incident.zone ?? null,
+      description: incident.description,
+      openedAt: incident.openedAt,
+      icon: incidentIcon(incident.type, incident.category),
+    },
+  };
+}
+
+interface ZoneSummary {
+  [key: string]: number | null;
+  devices: number;
+  online: number;
+  offline: number;
+  aqiMax: number | null;
+  pm25Mean: number | null;
+  noiseMean: number | null;
+  openIncidents: number;
+}
+
+const emptySummary = (): ZoneSummary => ({ devices: 0, online: 0, offline: 0, aqiMax: null, pm25Mean: null, noiseMean: null, openIncidents: 0 });
+
+export function zoneSummaries(devices: Iterable<StreamDevice>, incidents: Iterable<Incident>): Map<string, ZoneSummary> {
+  const sums = new Map<string, { summary: ZoneSummary; pm25: number[]; noise: number[] }>();
+  const entry = (zone: string) => {
+    let found = sums.get(zone);
+    if (!found) sums.set(zone, (found = { summary: emptySummary(), pm25: [], noise: [] }));
+    return found;
+  };
+  for (const device of devices) {
+    const { summary, pm25, noise } = entry(device.zone);
+    summary.devices += 1;
+    if (device.presence === 'online') summary.online += 1;
+    if (device.presence === 'offline') summary.offline += 1;
+    if (device.derived.aqi !== undefined) summary.aqiMax = Math.max(summary.aqiMax ?? 0, device.derived.aqi);
+    if (typeof device.reading?.pm25 === 'number') pm25.push(device.reading.pm25);
+    if (typeof device.reading?.LAeq === 'number') noise.push(device.reading.LAeq);
+  }
+  for (const incident of incidents) if (incident.zone) entry(incident.zone).summary.openIncidents += 1;
+  const result = new Map<string, ZoneSummary>();
+  for (const [zone, { summary, pm25, noise }] of sums) {
+    summary.pm25Mean = round(mean(pm25), 1);
+    summary.noiseMean = round(mean(noise), 1);
+    result.set(zone, summary);
+  }
+  return result;
+}
+
+function samePoint(feature: Feature, device: StreamDevice): boolean {
+  const [lon, lat] = feature.geometry.coordinates as number[];
+  return lon === device.lon && lat === device.lat;
+}
+
+function mean(values: number[]): number | undefined {
+  return values.length === 0 ? undefined : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function round(value: number | undefined, digits: number): number | null {
+  if (value === undefined || value === null) return null;
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/**
+ * Collects the changes of one message per source; a feature changed twice is sent once. Updates name the
+ * properties to drop rather than using `removeAllProperties`, which maplibre applies instead of, not before,
+ * the properties to add.
+ */
+class DiffBuilder {
+  private readonly diffs = new Map<LayerName, { add: Map<string, Feature>; update: Map<string, { feature: Feature; before: Properties; geometry: boolean }>; remove: Set<string> }>();
+
+  private of(layer: LayerName) {
+    let diff = this.diffs.get(layer);
+    if (!diff) this.diffs.set(layer, (diff = { add: new Map(), update: new Map(), remove: new Set() }));
+    return diff;
+  }
+
+  add(layer: LayerName, feature: Feature): void {
+    const diff = this.of(layer);
+    diff.remove.delete(feature.id);
+    diff.add.set(feature.id, feature);
+  }
+
+  /** `before`: the properties the map holds now, so that the ones gone from `feature` are removed. */
+  replace(layer: LayerName, feature: Feature, before: Properties, newGeometry?: Feature['geometry']): void {
+    const diff = this.of(layer);
+    if (diff.add.has(feature.id)) {
+      diff.add.set(feature.id, feature);
+      return;
+    }
+    const pending = diff.update.get(feature.id);
+    diff.update.set(feature.id, { feature, before: pending?.before ?? before, geometry: (pending?.geometry ?? false) || newGeometry !== undefined });
+  }
+
+  remove(layer: LayerName, id: string): void {
+    const diff = this.of(layer);
+    if (diff.add.delete(id)) return;
+    diff.update.delete(id);
+    diff.remove.add(id);
+  }
+
+  result(): SourceDiffs {
+    const result: SourceDiffs = {};
+    for (const [layer, diff] of this.diffs) {
+      if (diff.add.size + diff.update.size + diff.remove.size === 0) continue;
+      const out: GeoJSONSourceDiff = {};
+      if (diff.remove.size) out.remove = [...diff.remove];
+      if (diff.add.size) out.add = [...diff.add.values()] as GeoJSON.Feature[];
+      if (diff.update.size) {
+        out.update = [...diff.update.values()].map(({ feature, before, geometry }) => {
+          const gone = Object.keys(before).filter((key) => !(key in feature.properties));
+          return {
+            id: feature.id,
+            ...(geometry ? { newGeometry: feature.geometry as GeoJSON.Geometry } : {}),
+            ...(gone.length ? { removeProperties: gone } : {}),
+            addOrUpdateProperties: Object.entries(feature.properties).map(([key, value]) => ({ key, value })),
+          };
+        });
+      }
+      result[layer] = out;
+    }
+    return result;
+  }
+}

@@ -1,0 +1,43 @@
+import { useEffect, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import { MapController, type MapControllerOptions } from './map-controller.js';
+
+/** maplibre's own control strings, from our translation files. */
+const CONTROL_STRINGS = ['NavigationControl.ZoomIn', 'NavigationControl.ZoomOut', 'NavigationControl.ResetBearing', 'ScaleControl.Meters', 'ScaleControl.Kilometers', 'AttributionControl.ToggleAttribution', 'AttributionControl.MapFeedback'];
+
+export interface MapViewProps extends Omit<MapControllerOptions, 'container' | 'language' | 'locale'> {
+  onReady: (controller: MapController) => void;
+}
+
+/** Mounts the map once; everything after goes through the controller it hands up. */
+export function MapView({ styleUrl, onSelect, onPick, onReady }: MapViewProps) {
+  const { t, i18n } = useTranslation();
+  const container = useRef<HTMLDivElement>(null);
+  const callbacks = useRef({ onSelect, onPick });
+  callbacks.current = { onSelect, onPick };
+  const controller = useRef<MapController | undefined>(undefined);
+
+  useEffect(() => {
+    if (!container.current) return;
+    const locale = Object.fromEntries(CONTROL_STRINGS.map((key) => [key, t(`map.${key}`)]));
+    const created = new MapController({
+      container: container.current,
+      styleUrl,
+      language: i18n.language,
+      locale,
+      onSelect: (selection) => callbacks.current.onSelect(selection),
+      onPick: (lngLat) => callbacks.current.onPick(lngLat),
+    });
+    controller.current = created;
+    onReady(created);
+    return () => {
+      created.destroy();
+      controller.current = undefined;
+    };
+    // The map is created once per mount; language changes go through setLanguage below.
+  }, [styleUrl]);
+
+  useEffect(() => controller.current?.setLanguage(i18n.language), [i18n.language]);
+
+  return <div className="map" ref={container} role="region" aria-label={t('map.label')} data-testid="map" />;
+}

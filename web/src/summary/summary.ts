@@ -1,0 +1,54 @@
+/** The city at a glance, from the live store: what the summary strip shows. */
+import { SEVERITIES, type Severity } from '../api/types.js';
+import type { LiveStore } from '../live/live-store.js';
+import { aqiCategory } from '../../../api/src/live/vn-aqi.js';
+
+export interface CitySummary {
+  online: number;
+  offline: number;
+  unknown: number;
+  incidents: Record<Severity, number>;
+  worstAqiZone: { id: string; name: string; aqi: number; category: number } | undefined;
+  congested: { id: string; name: string; nameEn: string; congestion: string; speed: number | null }[];
+}
+
+const CONGESTION_RANK: Record<string, number> = { severe: 3, heavy: 2, moderate: 1 };
+
+export function citySummary(store: LiveStore, topSegments = 3): CitySummary {
+  let online = 0;
+  let offline = 0;
+  let unknown = 0;
+  for (const device of store.devices.values()) {
+    if (device.presence === 'online') online += 1;
+    else if (device.presence === 'offline') offline += 1;
+    else unknown += 1;
+  }
+  const incidents = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
+  for (const incident of store.incidents.values()) incidents[incident.severity] += 1;
+
+  let worstAqiZone: CitySummary['worstAqiZone'];
+  for (const zone of store.collection('zones').features) {
+    const aqi = zone.properties.aqiMax;
+    if (typeof aqi !== 'number' || (worstAqiZone && worstAqiZone.aqi >= aqi)) continue;
+    worstAqiZone = { id: zone.id, name: String(zone.properties.name ?? zone.id), aqi, category: aqiCategory(aqi).category };
+  }
+
+  const congested = store
+    .collection('traffic')
+    .features.filter((segment) => CONGESTION_RANK[String(segment.properties.congestion)] !== undefined)
+    .sort((a, b) => {
+      const rank = CONGESTION_RANK[String(b.properties.congestion)]! - CONGESTION_RANK[String(a.properties.congestion)]!;
+      return rank !== 0 ? rank : Number(b.properties.occupancy ?? 0) - Number(a.properties.occupancy ?? 0);
+    })
+    .slice(0, topSegments)
+    .map((segment) => ({
+      id: segment.id,
+      name: String(segment.properties.name ?? segment.id),
+      nameEn: String(segment.properties.nameEn ?? segment.properties.name ?? segment.id),
+      congestion: String(segment.properties.congestion),
+      speed: typeof segment.properties.averageVehicleSpeed === 'number' ? segment.properties.averageVehicleSpeed : null,
+    }));
+
+  return { online, offline, unknown, incidents, worstAqiZone, congested };
+}
+

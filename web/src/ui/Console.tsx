@@ -1,0 +1,223 @@
+/**
+ * The console once signed in: the live map with its layers, the incident list and the summary strip for
+ * operators; the history view for planners. It owns the live store and the stream that feeds it.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { ApiClient } from '../api/client.js';
+import { LAYER_NAMES, type Incident, type LayerName, type User } from '../api/types.js';
+import { FeaturePanel } from '../details/FeaturePanel.js';
+import { HistoryView } from '../history/HistoryView.js';
+import { IncidentPanel } from '../incidents/IncidentPanel.js';
+import { ReportForm } from '../incidents/ReportForm.js';
+import { layerGroups, type LayerGroup } from '../layers/definitions.js';
+import { LayerPanel } from '../layers/LayerPanel.js';
+import { ConnectionIndicator } from '../live/ConnectionIndicator.js';
+import { LiveStore } from '../live/live-store.js';
+import { LiveStream, type ConnectionState } from '../live/stream.js';
+import type { MapController, Selection } from '../map/map-controller.js';
+import { MapView } from '../map/MapView.js';
+import { SummaryStrip } from '../summary/SummaryStrip.js';
+import { HealthBadge } from './HealthBadge.js';
+import { LanguageSwitch } from './LanguageSwitch.js';
+
+type Mode = 'live' | 'history';
+
+/** What the history view replays; the rest is hidden while it is open. */
+const HISTORY_GROUPS: readonly LayerGroup['id'][] = ['traffic', 'zones'];
+const NOT_IN_HISTORY = layerGroups()
+  .map((group) => group.id)
+  .filter((id) => !HISTORY_GROUPS.includes(id));
+/** Sources the history view draws itself: live diffs must not overwrite them. */
+const HISTORY_SOURCES: ReadonlySet<LayerName> = new Set(['traffic', 'zones']);
+
+export function Console({ client, user, styleUrl, onLogout }: { client: ApiClient; user: User; styleUrl: string | null; onLogout: () => void }) {
+  const { t } = useTranslation();
+  const store = useMemo(() => new LiveStore(), []);
+  const [controller, setController] = useState<MapController | undefined>();
+  const [connection, setConnection] = useState<{ state: ConnectionState; retryAt?: number }>({ state: 'connecting' });
+  const [lastUpdate, setLastUpdate] = useState<number | undefined>();
+  const [selection, setSelection] = useState<Selection | undefined>();
+  const [incidentId, setIncidentId] = useState<string | undefined>();
+  const [reporting, setReporting] = useState(false);
+  const [picked, setPicked] = useState<{ lon: number; lat: number } | undefined>();
+  const [mode, setMode] = useState<Mode>('live');
+  const [visible, setVisible] = useState<Record<string, boolean>>(() => Object.fromEntries(layerGroups().map((group) => [group.id, group.visible])));
+  const [choropleth, setChoropleth] = useState<string | undefined>();
+  const [loadError, setLoadError] = useState(false);
+  const modeRef = useRef(mode);
+  modeRef.current = mode;
+
+  // Layers first (geometry and names), then the stream, whose snapshot brings everything up to date.
+  useEffect(() => {
+    if (!controller) return;
+    let stream: LiveStream | undefined;
+    let active = true;
+    Promise.all(LAYER_NAMES.map((name) => client.layer(name).then((collection) => [name, collection] as const)))
+      .then((layers) => {
+        if (!active) return;
+        store.load(Object.fromEntries(layers));
+        for (const name of LAYER_NAMES) controller.setData(name, store.collection(name));
+        stream = new LiveStream({
+          url: () => client.streamUrl(),
+          onMessage: (message) => {
+            const diffs = store.apply(message);
+            controller.applyDiffs(diffs, modeRef.current === 'history' ? HISTORY_SOURCES : undefined);
+            controller.setFresh(store.fresh.keys());
+            setLastUpdate(message.ts);
+          },
+          onState: (state, retryInMs) => setConnection({ state, retryAt: retryInMs === undefined ? undefined : Date.now() + retryInMs }),
+          stillAuthorised: () => client.me().then(() => true),
+        });
+        stream.start();
+      })
+      .catch(() => active && setLoadError(true));
+    const expiry = setInterval(() => {
+      if (store.expireFresh()) controller.setFresh(store.fresh.keys());
+    }, 5000);
+    return () => {
+      active = false;
+      clearInterval(expiry);
+      stream?.stop();
+    };
+  }, [client, controller, store]);
+
+  const select = useCallback(
+    (next: Selection | undefined) => {
+      if (next?.source === 'incidents') {
+        const incident = store.incidents.get(next.id);
+        setIncidentId(next.id);
+        store.markSeen(next.id);
+        controller?.setFresh(store.fresh.keys());
+        if (incident) controller?.select(next);
+        return;
+      }
+      setSelection(next);
+      controller?.select(next);
+    },
+    [controller, store],
+  );
+
+  const selectIncident = (incident: Incident | undefined) => {
+    setIncidentId(incident?.id);
+    if (!incident) return;
+    store.markSeen(incident.id);
+    controller?.setFresh(store.fresh.keys());
+    controller?.select({ source: 'incidents', id: incident.id });
+    controller?.flyTo(incident.lon, incident.lat);
+  };
+
+  const incidentChanged = (incident: Incident) => {
+    controller?.applyDiffs(store.applyIncident(incident));
+    controller?.setFresh(store.fresh.keys());
+  };
+
+  const toggle = (id: LayerGroup['id'], on: boolean) => {
+    setVisible((current) => ({ ...current, [id]: on }));
+    controller?.setGroupVisible(id, on);
+  };
+
+  const changeChoropleth = (metric: string | undefined) => {
+    setChoropleth(metric);
+    controller?.setChoropleth(metric);
+  };
+
+  const switchMode = (next: Mode) => {
+    if (!controller || next === mode) return;
+    setMode(next);
+    setSelection(undefined);
+    controller.select(undefined);
+    if (next === 'history') {
+      controller.suppress(NOT_IN_HISTORY);
+      return;
+    }
+    controller.suppress([]);
+    controller.setData('traffic', store.collection('traffic'));
+    controller.setData('zones', store.collection('zones'));
+    controller.setChoropleth(choropleth);
+  };
+
+  const focusSegment = (id: string) => {
+    const segment = store.feature('traffic', id);
+    const coordinates = segment?.geometry.coordinates as [number, number][] | undefined;
+    const middle = coordinates?.[Math.floor(coordinates.length / 2)];
+    select({ source: 'traffic', id });
+    if (middle) controller?.flyTo(middle[0], middle[1]);
+  };
+
+  const logout = () => {
+    void client.logout();
+    onLogout();
+  };
+
+  return (
+    <div className={`console mode-${mode}`}>
+      <header className="topbar">
+        <h1>{t('app.title')}</h1>
+        <div className="mode-switch" role="tablist" aria-label={t('mode.label')}>
+          {(['live', 'history'] as const).map((item) => (
+            <button key={item} type="button" role="tab" aria-selected={mode === item} className={mode === item ? 'active' : undefined} onClick={() => switchMode(item)}>
+              {t(`mode.${item}`)}
+            </button>
+          ))}
+        </div>
+        <ConnectionIndicator state={connection.state} retryAt={connection.retryAt} lastUpdate={lastUpdate} />
+        <HealthBadge client={client} />
+        <div className="topbar-end">
+          <LanguageSwitch />
+          <span className="user">
+            {user.username} · {t(`role.${user.role}`)}
+          </span>
+          <button type="button" onClick={logout}>
+            {t('login.logout')}
+          </button>
+        </div>
+      </header>
+      <SummaryStrip store={store} onSegment={focusSegment} />
+      {loadError && (
+        <p className="banner" role="alert">
+          {t('common.loadFailed')}
+        </p>
+      )}
+      <div className="workspace">
+        <LayerPanel groups={layerGroups()} visible={visible} onToggle={toggle} choropleth={choropleth} onChoropleth={changeChoropleth} disabled={mode === 'history' ? new Set(NOT_IN_HISTORY) : undefined} />
+        <div className="map-area">
+          <MapView styleUrl={styleUrl} onReady={setController} onSelect={select} onPick={(location) => (setReporting(false), setPicked(location))} />
+          {reporting && <p className="map-hint" role="status">{t('incidents.pickHint')}</p>}
+          {selection && mode === 'live' && <FeaturePanel selection={selection} store={store} client={client} onClose={() => select(undefined)} />}
+        </div>
+        <div className="sidebar">
+          {mode === 'history' && controller ? (
+            <HistoryView client={client} store={store} controller={controller} role={user.role} />
+          ) : picked ? (
+            <ReportForm
+              client={client}
+              location={picked}
+              onCancel={() => setPicked(undefined)}
+              onDone={(incident) => {
+                setPicked(undefined);
+                incidentChanged(incident);
+                selectIncident(incident);
+              }}
+            />
+          ) : (
+            <IncidentPanel
+              store={store}
+              client={client}
+              role={user.role}
+              selectedId={incidentId}
+              onSelect={selectIncident}
+              onChanged={incidentChanged}
+              reporting={reporting}
+              onReport={() => {
+                const next = !reporting;
+                setReporting(next);
+                controller?.setPicking(next);
+              }}
+            />
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { LiveStore } from '../../src/live/live-store.js';
+import { citySummary } from '../../src/summary/summary.js';
+import { device, incident, LAYERS } from './fixtures.js';
+
+function loaded(now = () => 1_700_000_000_000): LiveStore {
+  const store = new LiveStore(now);
+  store.load(LAYERS);
+  return store;
+}
+
+const snapshot = (overrides: Record<string, unknown> = {}) => ({ type: 'snapshot' as const, ts: 1, devices: [], segments: {}, incidents: [], ...overrides });
+const delta = (overrides: Record<string, unknown> = {}) => ({ type: 'delta' as const, ts: 2, devices: [], removed: [], segments: {}, incidents: [], ...overrides });
+
+describe('LiveStore', () => {
+  it('turns a reading into an update that keeps the registry name and drops metrics no longer reported', () => {
+    const store = loaded();
+    const diffs = store.apply(snapshot({ devices: [device({ id: 'air-1', kind: 'air_quality', reading: { pm10: 40 }, derived: { aqi: 40, aqiCategory: 1 } })] }));
+    const update = diffs.environment?.update?.[0];
+    expect(update?.id).toBe('air-1');
+    expect(update?.removeProperties).toEqual(['pm25']);
+    const properties = Object.fromEntries(update!.addOrUpdateProperties!.map(({ key, value }) => [key, value]));
+    expect(properties).toMatchObject({ name: 'Trạm Hải Châu', pm10: 40, aqiCategory: 1, presence: 'online' });
+    // No wholesale reload: nothing is added or removed for a known device.
+    expect(diffs.environment?.add).toBeUndefined();
+  });
+
+  it('adds a device it did not know and removes one the snapshot no longer has', () => {
+    const store = loaded();
+    const diffs = store.apply(snapshot({ devices: [device({ id: 'flood-1', kind: 'water_level', reading: { currentLevel: 0.8 }, derived: { flood: 'alert' } })] }));
+    expect(diffs.flood?.add?.map((feature) => feature.id)).toEqual(['flood-1']);
+    expect(diffs.environment?.remove).toEqual(['air-1']);
+  });
+
+  it('applies segment states to the traffic layer with their congestion', () => {
+    const store = loaded();
+    store.apply(snapshot({ segments: { 'cau-rong': { id: 'cau-rong', sensors: 2, reporting: 2, averageVehicleSpeed: 8.04, intensity: 2400, occupancy: 0.71234, congestion: 'severe' } } }));
+    expect(store.feature('traffic', 'cau-rong')?.properties).toMatchObject({ name: 'Cầu Rồng', congestion: 'severe', averageVehicleSpeed: 8, occupancy: 0.712 });
+    expect(citySummary(store).congested.map((segment) => segment.id)).toEqual(['cau-rong']);
+  });
+
+  it('marks incidents arriving after the snapshot as fresh and drops resolved ones', () => {
+    const store = loaded();
+    store.apply(snapshot({ incidents: [incident({ id: 'old' })] }));
+    expect(store.fresh.size).toBe(0);
+    const diffs = store.apply(delta({ incidents: [incident({ id: 'new', severity: 'critical' })] }));
+    expect(diffs.incidents?.add?.[0]?.properties).toMatchObject({ icon: 'accident', severity: 'critical' });
+    expect([...store.fresh.keys()]).toEqual(['new']);
+    const resolved = store.apply(delta({ incidents: [incident({ id: 'new', status: 'resolved' })] }));
+    expect(resolved.incidents?.remove).toEqual(['new']);
+    expect(store.incidents.has('new')).toBe(false);
+    expect(store.fresh.size).toBe(0);
+  });
+
+  it('keeps the zones summary current from devices and incidents', () => {
+    const store = loaded();
+    store.apply(
+      snapshot({
+        devices: [device({ id: 'air-1', kind: 'air_quality', reading: { pm25: 60 }, derived: { aqi: 120, aqiCategory: 3 } }), device({ id: 'n-1', kind: 'noise', presence: 'offline', reading: { LAeq: 70 } })],
+        incidents: [incident({ id: 'a' })],
+      }),
+    );
+    expect(store.feature('zones', 'hai-chau')?.properties).toMatchObject({ devices: 2, online: 1, offline: 1, aqiMax: 120, pm25Mean: 60, noiseMean: 70, openIncidents: 1 });
+    const summary = citySummary(store);
+    expect(summary).toMatchObject({ online: 1, offline: 1, worstAqiZone: { id: 'hai-chau', aqi: 120, category: 3 } });
+    expect(summary.incidents.medium).toBe(1);
+  });
+});
