@@ -62,7 +62,7 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsyncTypebox {
 
     app.post(
       '/api/v1/auth/logout',
-      { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'End this token', } },
+      { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'End this token', response: { 204: Type.Null({ description: 'The token no longer works' }) } } },
       async (request, reply) => {
         const token = bearerToken(request);
         if (token) deps.sessions.revoke(token);
