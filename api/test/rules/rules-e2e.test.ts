@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@city/platform';
 import { tempDir } from '@city/platform/testing';
 import type { MqttClient } from 'mqtt';
-import { parseRulesConfig } from '../../src/rules/rules-config.js';
+import { parseRulesConfig, type RulesConfig } from '../../src/rules/rules-config.js';
 import { startApiStack, type ApiStack } from '../helpers/api-stack.js';
 import defaults from '../../config/rules.json' with { type: 'json' };
 
 interface Incident {
   id: string;
   type: string;
+  category: string;
   status: string;
   severity: string;
   resolution?: string;
@@ -33,6 +34,9 @@ beforeAll(async () => {
   Object.assign(rules.flood, { forSeconds: 0, clearAfterSeconds: 2 });
   Object.assign(rules.device_offline, { silenceIntervals: 0.05, clearAfterSeconds: 1 });
   Object.assign(rules.device_offline.burst, { windowSeconds: 0 });
+  // Son Trà: accidents are critical, and its noise meters report every 20 s and matter more when silent.
+  const zones: RulesConfig['zones'] = { 'son-tra': { events: { types: { accident: { severity: 'critical' } } }, device_offline: { kinds: { noise: { severity: 'high', reportingIntervalSeconds: 20 } } } } };
+  Object.assign(rules, { zones });
   parseRulesConfig(rules, 'test rules');
   writeFileSync(rulesFile, JSON.stringify(rules));
   stack = await startApiStack({ RULES_FILE: rulesFile });
@@ -110,6 +114,22 @@ describe('rules on live telemetry', () => {
     expect(done.history.map((entry) => entry.action)).toEqual(['open', 'resolve']);
   });
 
+  it("applies a zone's overrides per kind to live telemetry: an event's severity, a noise meter's reporting interval and offline severity", async () => {
+    const camera = await stack.device('t-cam-st', await stack.provision('t-cam-st', 'traffic', 108.245, 16.07, { camera: true }));
+    await stack.publish(camera, 'events', { type: 'accident' });
+    await waitFor('accident in Son Tra', async () => (await incidents('type=accident&zone=son-tra')).length === 1, 2000);
+    expect((await incidents('type=accident&zone=son-tra'))[0]).toMatchObject({ severity: 'critical', category: 'traffic', subCategory: 'carAccident' });
+
+    const meter = await stack.device('n-st-1', await stack.provision('n-st-1', 'noise', 108.245, 16.07));
+    await stack.publish(meter, 'telemetry', { LAeq: 58, LAmax: 66 });
+    await waitFor('reading in live state', async () => stack.app.services.live.devices.get('n-st-1')?.reading !== undefined, 2000);
+    // 0.05 × its zone's 20 s is 1 s of silence, then the next rule tick.
+    await meter.endAsync(true);
+    const offline = async () => (await incidents('type=device_offline&status=open')).find((incident) => incident.subject.id === 'n-st-1');
+    await waitFor('offline incident in Son Tra', async () => (await offline()) !== undefined, 12_000);
+    expect(await offline()).toMatchObject({ severity: 'high', category: 'environment', zone: 'son-tra', description: expect.stringContaining('reports every 20 s') });
+  }, 20_000);
+
   it('reports a device that went away, and clears it when it reports again', async () => {
     const secret = await stack.provision('n-quiet-1', 'noise', 108.2208, 16.0544);
     const first = await stack.device('n-quiet-1', secret);
@@ -118,6 +138,7 @@ describe('rules on live telemetry', () => {
     // Its power fails: the broker announces it offline. 0.05 × the 60 s interval of a noise meter is 3 s, then the next rule tick (every 5 s).
     await first.endAsync(true);
     await waitFor('offline incident', async () => (await incidents('type=device_offline&status=open')).some((incident) => incident.subject.id === 'n-quiet-1'), 12_000);
+    expect((await incidents('type=device_offline&status=open')).find((incident) => incident.subject.id === 'n-quiet-1')).toMatchObject({ severity: 'low', category: 'environment' });
     const client = await stack.device('n-quiet-1', secret);
     // It must keep reporting: the incident clears once it has been back for the rule's clearing time.
     const cleared = { done: false };
