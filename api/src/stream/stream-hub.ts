@@ -3,9 +3,9 @@
  * what changed since its last message (the latest state of each changed thing, never the history of it).
  * The pace is kept per client, counted from its last message, the snapshot included: a shared tick alone
  * would send a client's first delta moments after its snapshot.
- * A client that cannot keep up — its socket still holds unsent data — is skipped for that tick and its
- * pending set keeps growing only up to the number of things in the city, so memory stays bounded and
- * it catches up with the latest state as soon as it drains.
+ * A client that cannot keep up — its socket still holds unsent data — is skipped until it drains (each
+ * check that passes it over counts in `ticksSkipped`); its pending set grows only up to the number of
+ * things in the city, so memory stays bounded and it catches up with the latest state once it drains.
  */
 import type { WebSocket } from 'ws';
 import { streetlightFault } from '../layers/features.js';
