@@ -162,7 +162,7 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   });
   await app.register(docsRoutes);
   await app.register(authPlugin, { sessions });
-  await app.register(healthRoutes({ mqttUrl: config.MQTT_URL, influxUrl: config.INFLUX_URL, checkRegistry: () => registry.get('health-check') }));
+  await app.register(healthRoutes({ mqttUrl: config.MQTT_URL, influxUrl: config.INFLUX_URL, mqttSession: () => feed.connected, checkRegistry: () => registry.get('health-check') }));
   await app.register(authRoutes({ users, sessions, audit, throttle: new LoginThrottle(), loginsPerMinute: config.LOGINS_PER_MINUTE }));
   await app.register(userRoutes({ users, sessions, audit }));
   await app.register(auditRoutes({ audit, registry }));

@@ -3,7 +3,7 @@
  * whether it comes from a schema (400 naming the field), a role check or a handler.
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { InfluxQueryError } from '@city/platform';
 
 export const ErrorResponse = Type.Object(
@@ -61,7 +61,10 @@ export function installErrorHandler(app: FastifyInstance, options: { spaIndex?: 
     } else if ((error as FastifyError).validation) {
       statusCode = 400;
       code = 'invalid_input';
-      message = `invalid ${(error as FastifyError).validationContext ?? 'input'}: ${message}`;
+      const { validation = [], validationContext = 'input' } = error as FastifyError;
+      message = `invalid ${validationContext}: ${validationMessage(validationContext, validation) || message}`;
+    } else if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error as FastifyError).code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      code = 'invalid_json';
     } else if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
       code = 'internal_error';
@@ -78,4 +81,24 @@ export function installErrorHandler(app: FastifyInstance, options: { spaIndex?: 
     }
     return reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'not_found', message: `no route ${request.method} ${path}` });
   });
+}
+
+/**
+ * One clause per field. A union of literals fails once per literal ("must be equal to constant", n times,
+ * then "must match a schema in anyOf"), which tells the caller nothing: say instead which values it takes.
+ */
+export function validationMessage(context: string, errors: readonly FastifySchemaValidationError[]): string {
+  const fields = new Map<string, { allowed: unknown[]; problems: string[] }>();
+  for (const error of errors) {
+    const field = error.instancePath.replace(/^\//, '') || context;
+    let entry = fields.get(field);
+    if (!entry) fields.set(field, (entry = { allowed: [], problems: [] }));
+    const params = error.params as { allowedValue?: unknown; allowedValues?: unknown[] };
+    if (error.keyword === 'const') entry.allowed.push(params.allowedValue);
+    else if (error.keyword === 'enum') entry.allowed.push(...(params.allowedValues ?? []));
+    else if (!(error.keyword === 'anyOf' && entry.allowed.length > 0)) entry.problems.push(`${field === context ? context : `${context}/${field}`} ${error.message ?? 'is invalid'}`);
+  }
+  return [...fields]
+    .map(([field, { allowed, problems }]) => (allowed.length > 0 ? `${field} must be one of ${[...new Set(allowed)].join(', ')}` : problems.join(', ')))
+    .join('; ');
 }

@@ -23,7 +23,12 @@ export const Me = Type.Object({ username: Type.String(), role: RoleSchema });
 
 export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    await app.register(rateLimit, { global: false });
+    await app.register(rateLimit, {
+      global: false,
+      // The plugin's own answer has no `code`; give the one error shape. It sets Retry-After itself.
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(429, 'rate_limited', `too many logins from this address; try again in ${Math.ceil(context.ttl / 1000)} s`),
+    });
 
     app.post(
       '/api/v1/auth/login',
@@ -62,7 +67,7 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsyncTypebox {
 
     app.post(
       '/api/v1/auth/logout',
-      { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'End this token', } },
+      { config: { access: 'viewer' }, schema: { tags: ['auth'], summary: 'End this token', response: { 204: Type.Null({ description: 'The token no longer works' }) } } },
       async (request, reply) => {
         const token = bearerToken(request);
         if (token) deps.sessions.revoke(token);

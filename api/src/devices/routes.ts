@@ -7,6 +7,7 @@ import { DEVICE_ID_PATTERN, DEVICE_KINDS, RegistryError, type Device, type Devic
 import type { AuditLog } from '../audit.js';
 import { ApiError, ErrorResponse, notFound } from '../errors.js';
 import { deviceFeature } from '../layers/features.js';
+import { FeatureCollectionSchema } from '../layers/routes.js';
 import type { LiveState } from '../live/live-state.js';
 
 const Kind = Type.Union(DEVICE_KINDS.map((kind) => Type.Literal(kind)));
@@ -75,16 +76,22 @@ export function deviceRoutes(deps: { registry: DeviceRegistry; live: LiveState; 
           tags: ['devices'],
           summary: 'List devices, optionally by kind and zone; ?format=geojson gives a FeatureCollection',
           querystring: Type.Object({ kind: Type.Optional(Kind), zone: Type.Optional(Type.String({ maxLength: 64 })), format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('geojson')])) }),
+          response: {
+            200: Type.Union([Type.Array(LiveDeviceSchema), FeatureCollectionSchema], {
+              description: 'The devices (default), or with format=geojson one Point feature per device, its properties as in the layers plus its attributes',
+            }),
+            400: ErrorResponse,
+          },
         },
       },
       async (request) => {
         const devices = registry.list({ kind: request.query.kind, zone: request.query.zone });
         if (request.query.format === 'geojson') {
           return {
-            type: 'FeatureCollection',
+            type: 'FeatureCollection' as const,
             features: devices.map((device) => {
               const state = live.devices.get(device.id);
-              const feature = state ? deviceFeature(state) : { type: 'Feature', id: device.id, geometry: { type: 'Point', coordinates: [device.lon, device.lat] }, properties: { ...device } };
+              const feature = state ? deviceFeature(state) : { type: 'Feature' as const, id: device.id, geometry: { type: 'Point', coordinates: [device.lon, device.lat] }, properties: { ...device } };
               return { ...feature, properties: { ...feature.properties, attributes: device.attributes } };
             }),
           };

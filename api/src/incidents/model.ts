@@ -4,6 +4,7 @@
  * The TypeBox schemas are the types, the API's output schema and the documentation at once.
  */
 import { Type, type SchemaOptions, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import type { DeviceKind } from '@city/devices';
 
 type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 
@@ -17,8 +18,13 @@ export function literalUnion<const T extends readonly [string, ...string[]]>(val
 
 export const SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
-/** FIWARE Alert `category`. */
-export const CATEGORIES = ['traffic', 'naturalDisaster', 'weather', 'environment', 'health', 'security', 'agriculture', 'other'] as const;
+/** The FIWARE Alert `category` values (smart-data-models dataModel.Alert, Common-Alert). The rules use only these. */
+export const FIWARE_CATEGORIES = ['traffic', 'naturalDisaster', 'weather', 'environment', 'health', 'security', 'agriculture'] as const;
+/**
+ * What an incident may carry: FIWARE's seven and `other`, which is not FIWARE's — an operator's report that fits
+ * none of them, and what the rules gave device-offline incidents before they took their device's category.
+ */
+export const CATEGORIES = [...FIWARE_CATEGORIES, 'other'] as const;
 export const SOURCES = ['rule', 'device', 'manual'] as const;
 export const SUBJECT_TYPES = ['device', 'segment', 'location'] as const;
 export const ACTIONS = ['open', 'escalate', 'deescalate', 'acknowledge', 'assign', 'note', 'resolve', 'clear'] as const;
@@ -31,7 +37,19 @@ export type Action = (typeof ACTIONS)[number];
 
 export const SeveritySchema = literalUnion(SEVERITIES);
 export const StatusSchema = literalUnion(STATUSES);
-export const CategorySchema = literalUnion(CATEGORIES, { description: 'FIWARE Alert category' });
+export const CategorySchema = literalUnion(CATEGORIES, { description: 'FIWARE Alert category; `other` (not FIWARE) only on manual reports and incidents of earlier versions' });
+export const FiwareCategorySchema = literalUnion(FIWARE_CATEGORIES, { description: 'FIWARE Alert category' });
+
+/** The FIWARE category of what a kind of device watches: a fault or an event of the device concerns that domain. */
+export const KIND_CATEGORY: Record<DeviceKind, Category> = {
+  traffic: 'traffic',
+  parking: 'traffic',
+  // Street lighting is part of the road: a dark stretch is a hazard on the road.
+  streetlight: 'traffic',
+  air_quality: 'environment',
+  noise: 'environment',
+  water_level: 'naturalDisaster',
+};
 
 export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);

@@ -3,7 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { ErrorResponse } from '../errors.js';
 import { LAYERS, buildLayer, type LayerSources } from './features.js';
 
-const FeatureCollectionSchema = Type.Object(
+export const FeatureCollectionSchema = Type.Object(
   {
     type: Type.Literal('FeatureCollection'),
     features: Type.Array(

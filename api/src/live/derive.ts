@@ -31,9 +31,14 @@ export function floodLevel(level: MetricValue | undefined, thresholds: { alertLe
   return 'normal';
 }
 
-export function parkingOccupancy(reading: Record<string, MetricValue>): number | undefined {
+/**
+ * `capacity`: the site's totalSpotNumber attribute. A reading's own total wins; a counter that lost its
+ * configuration reports 0 spots in all, and the registered size still tells how full the site is.
+ */
+export function parkingOccupancy(reading: Record<string, MetricValue>, capacity?: unknown): number | undefined {
   const occupied = reading.occupiedSpotNumber;
-  const total = reading.totalSpotNumber;
+  const reported = reading.totalSpotNumber;
+  const total = typeof reported === 'number' && reported > 0 ? reported : capacity;
   if (typeof occupied !== 'number' || typeof total !== 'number' || total <= 0) return undefined;
   return Math.min(1, occupied / total);
 }

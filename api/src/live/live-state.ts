@@ -209,7 +209,7 @@ export class LiveState {
         break;
       }
       case 'parking': {
-        const occupancy = reading ? parkingOccupancy(reading) : undefined;
+        const occupancy = reading ? parkingOccupancy(reading, device.attributes.totalSpotNumber) : undefined;
         device.derived = occupancy === undefined ? {} : { occupancy };
         break;
       }

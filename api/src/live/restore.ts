@@ -1,6 +1,7 @@
 /**
  * Rebuilds live state after an api restart from what InfluxDB already holds: each device's latest
- * reading (last day) and, for air stations, the hourly means the VN_AQI needs (last 12 hours).
+ * reading (last day) and, for air stations, the hourly means the VN_AQI needs (last 12 hours, this one included,
+ * with its reading counts so that the readings still to come this hour join its mean with their due weight).
  * Presence comes back by itself: the broker's retained status messages arrive on subscribing.
  */
 import { DEVICE_KINDS, KINDS, type DeviceKind, type MetricValue } from '@city/devices';
@@ -26,18 +27,26 @@ export async function restoreLiveState(live: LiveState, influx: InfluxqlTarget, 
     }
   }
   const currentHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const fields = POLLUTANTS.flatMap((p) => [`mean("${p}") AS "${p}"`, `count("${p}") AS "${p}_count"`]);
   const means = await influxQuery(
     influx,
     database,
-    `SELECT ${POLLUTANTS.map((p) => `mean("${p}") AS "${p}"`).join(', ')} FROM "raw"."air_quality" WHERE time >= ${currentHour - 12 * HOUR_MS}ms AND time < ${currentHour}ms GROUP BY time(1h), "device_id"`,
+    `SELECT ${fields.join(', ')} FROM "raw"."air_quality" WHERE time >= ${currentHour - 11 * HOUR_MS}ms AND time <= now() GROUP BY time(1h), "device_id"`,
   );
   const stations = new Set<string>();
   for (const row of means) {
     if (typeof row.device_id !== 'string' || typeof row.time !== 'number') continue;
     const values: Partial<Record<Pollutant, number>> = {};
-    for (const pollutant of POLLUTANTS) if (typeof row[pollutant] === 'number') values[pollutant] = row[pollutant];
+    const counts: Partial<Record<Pollutant, number>> = {};
+    for (const pollutant of POLLUTANTS) {
+      const mean = row[pollutant];
+      const count = row[`${pollutant}_count`];
+      if (typeof mean !== 'number') continue;
+      values[pollutant] = mean;
+      if (typeof count === 'number') counts[pollutant] = count;
+    }
     if (Object.keys(values).length === 0) continue;
-    live.aqi.seed(row.device_id, row.time, values);
+    live.aqi.seed(row.device_id, row.time, values, counts);
     stations.add(row.device_id);
   }
   for (const station of stations) live.refreshDerived(station);

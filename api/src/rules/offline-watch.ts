@@ -13,11 +13,11 @@
  * `minDevices` are still away they become one `devices_offline` incident instead of one each. That outage
  * ends when fewer than `minDevices` of its devices remain away; those that do then get their own incidents.
  */
-import { KINDS } from '@city/devices';
 import type { Logger } from '@city/platform';
+import { KIND_CATEGORY, type Category } from '../incidents/model.js';
 import type { LiveDevice } from '../live/types.js';
 import { conditionKey, duration, type Conditions, type Scope, type Timing } from './conditions.js';
-import type { OfflineRule } from './rules-config.js';
+import { longestSilenceMs, offlineRule, type DeviceOfflineRule, type OfflineRule, type RulesConfig } from './rules-config.js';
 import { ABSENT, type Finding } from './thresholds.js';
 
 interface Watched {
@@ -44,12 +44,17 @@ export class OfflineWatch {
   private burst: { members: Map<string, Away>; deadline: number } | undefined;
   /** The devices behind the open devices_offline incident. */
   private outage: Map<string, Away> | undefined;
+  /** The fleet-wide settings (the burst); what applies to one device comes from `ruleOf`. */
+  private readonly rule: OfflineRule;
+  private readonly resolved = new Map<string, DeviceOfflineRule>();
 
   constructor(
-    private readonly rule: OfflineRule,
+    private readonly config: RulesConfig,
     private readonly conditions: Conditions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.rule = config.device_offline;
+  }
 
   track(device: LiveDevice, now: number): void {
     const entry = this.watched.get(device.id);
@@ -65,7 +70,7 @@ export class OfflineWatch {
   /** A device's own state changed (a reading, a presence change). */
   check(deviceId: string, now: number): void {
     const entry = this.watched.get(deviceId);
-    if (!entry || !this.rule.enabled) return;
+    if (!entry || !this.ruleOf(entry.device).enabled) return;
     const { device } = entry;
     const heard = lastHeard(device);
     if (heard === undefined) return;
@@ -82,7 +87,6 @@ export class OfflineWatch {
   }
 
   tick(now: number): void {
-    if (!this.rule.enabled) return;
     for (const id of this.watched.keys()) this.check(id, now);
     this.gatherBurst(now);
     this.endBurst(now);
@@ -91,8 +95,8 @@ export class OfflineWatch {
 
   /** The timing of a device's offline condition: it clears after the longer of clearAfterSeconds and its silence limit. */
   timing(device: LiveDevice | undefined): Timing {
-    const silence = device ? this.silenceLimit(device) : this.longestSilence();
-    const clearAfterMs = Math.max(this.rule.clearAfterSeconds * 1000, silence);
+    const silence = device ? this.silenceLimit(device) : longestSilenceMs(this.config);
+    const clearAfterMs = Math.max((device ? this.ruleOf(device) : this.rule).clearAfterSeconds * 1000, silence);
     return { forMs: 0, clearAfterMs, releaseAfterMs: clearAfterMs };
   }
 
@@ -108,21 +112,22 @@ export class OfflineWatch {
       // A disconnect is a moment; a silence began somewhere within one reporting interval after the last reading.
       const exact = device.presence === 'offline' && device.presenceSince !== undefined;
       const from = exact ? (device.presenceSince ?? heard) : heard;
-      const away: Away = { device, from, to: exact ? from : from + intervalMs(device) };
+      const away: Away = { device, from, to: exact ? from : from + this.intervalMs(device) };
       if (this.outage && [...this.outage.values()].some((other) => this.together(away, other))) {
         this.outage.set(device.id, away);
         condition.holdUntil = Infinity;
       } else {
         this.pending.set(device.id, away);
-        condition.holdUntil = now + this.rule.burst.windowSeconds * 1000 + (exact ? 0 : intervalMs(device));
+        condition.holdUntil = now + this.rule.burst.windowSeconds * 1000 + (exact ? 0 : this.intervalMs(device));
       }
     }
     const silentMs = now - heard;
-    const every = KINDS[device.kind].reportingIntervalSeconds;
+    const rule = this.ruleOf(device);
+    const every = rule.reportingIntervalSeconds;
     const finding: Finding = {
       active: true,
       type: 'device_offline',
-      severity: this.rule.severity,
+      severity: rule.severity,
       value: Math.round(silentMs / 1000),
       description: `${device.name ?? device.id} (${device.id}, ${device.kind}) silent for ${duration(silentMs)}; it reports every ${every} s`,
     };
@@ -185,7 +190,8 @@ export class OfflineWatch {
     let condition = this.conditions.get(OUTAGE_KEY);
     if (members.length > 0) {
       const where = { lon: mean(members.map((away) => away.device.lon)), lat: mean(members.map((away) => away.device.lat)) };
-      const scope: Scope = { family: 'devices_offline', subject: OUTAGE_SUBJECT, category: 'other', source: 'rule', ...where };
+      const category = mostCommon(members.map((away) => KIND_CATEGORY[away.device.kind]));
+      const scope: Scope = { family: 'devices_offline', subject: OUTAGE_SUBJECT, category, source: 'rule', ...where };
       condition = this.conditions.ensure(scope, this.outageTiming());
     }
     if (condition) this.conditions.record(condition, members.length >= this.rule.burst.minDevices ? this.outageFinding(members) : ABSENT, now);
@@ -225,12 +231,20 @@ export class OfflineWatch {
     return a.from - window <= b.to && b.from - window <= a.to;
   }
 
-  private silenceLimit(device: LiveDevice): number {
-    return this.rule.silenceIntervals * intervalMs(device);
+  /** How long a device may be silent before it is offline: silenceIntervals × its reporting interval, as its kind and zone set them. */
+  silenceLimit(device: LiveDevice): number {
+    return this.ruleOf(device).silenceIntervals * this.intervalMs(device);
   }
 
-  private longestSilence(): number {
-    return this.rule.silenceIntervals * Math.max(...Object.values(KINDS).map((kind) => kind.reportingIntervalSeconds)) * 1000;
+  private intervalMs(device: LiveDevice): number {
+    return this.ruleOf(device).reportingIntervalSeconds * 1000;
+  }
+
+  private ruleOf(device: LiveDevice): DeviceOfflineRule {
+    const key = `${device.kind}|${device.zone}`;
+    let rule = this.resolved.get(key);
+    if (!rule) this.resolved.set(key, (rule = offlineRule(this.config, device.kind, device.zone)));
+    return rule;
   }
 }
 
@@ -242,7 +256,7 @@ function offlineScope(device: LiveDevice): Scope {
   return {
     family: 'device_offline',
     subject: { type: 'device', id: device.id },
-    category: 'other',
+    category: KIND_CATEGORY[device.kind],
     subCategory: 'deviceFault',
     source: 'rule',
     deviceId: device.id,
@@ -260,12 +274,14 @@ function lastHeard(device: LiveDevice): number | undefined {
   return Math.max(device.lastSeen, connected ?? -Infinity);
 }
 
-function intervalMs(device: LiveDevice): number {
-  return KINDS[device.kind].reportingIntervalSeconds * 1000;
-}
-
 function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function mostCommon(categories: readonly Category[]): Category {
+  const counts = new Map<Category, number>();
+  for (const category of categories) counts.set(category, (counts.get(category) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'traffic';
 }
 
 function tally(values: readonly string[]): string {

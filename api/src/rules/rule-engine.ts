@@ -6,14 +6,13 @@
  * up the incidents the store holds open (and those operators resolved in the last day), so a restart
  * neither duplicates nor reopens them. How conditions become incidents is in conditions.ts.
  */
-import { KINDS } from '@city/devices';
 import type { Logger } from '@city/platform';
 import type { IncidentStore } from '../incidents/incident-store.js';
-import { SEVERITIES, type Category, type Incident, type Severity, type Subject } from '../incidents/model.js';
+import { KIND_CATEGORY, SEVERITIES, type Category, type Incident, type Severity, type Subject } from '../incidents/model.js';
 import type { DeviceEvent, LiveDevice } from '../live/types.js';
 import { Conditions, conditionKey, familyOf, type Scope, type Timing } from './conditions.js';
 import { OfflineWatch } from './offline-watch.js';
-import { RULE_TYPES, zoneRules, type AirPollutionRule, type CongestionRule, type EventRule, type FloodRule } from './rules-config.js';
+import { RULE_TYPES, eventRule, zoneRules, type AirPollutionRule, type CongestionRule, type EventRule, type FloodRule } from './rules-config.js';
 import type { RulesConfig, ZoneRules } from './rules-config.js';
 import { airPollution, congestion, flood, sensorFloodLevels, type Finding, type FloodLevels, type Verdict } from './thresholds.js';
 
@@ -47,7 +46,7 @@ export class RuleEngine {
     this.config = options.config;
     this.logger = options.logger;
     this.conditions = new Conditions(options.store, options.logger);
-    this.offline = new OfflineWatch(options.config.device_offline, this.conditions, options.logger);
+    this.offline = new OfflineWatch(options.config, this.conditions, options.logger);
     this.restore(options.now ?? Date.now());
   }
 
@@ -57,8 +56,7 @@ export class RuleEngine {
       this.offline.track(device, now);
       this.offline.check(device.id, now);
       // A reading restored from storage at start is history, not news: judge only what is recent.
-      const recent = this.config.device_offline.silenceIntervals * KINDS[device.kind].reportingIntervalSeconds * 1000;
-      if (device.lastSeen === undefined || now - device.lastSeen > recent) return;
+      if (device.lastSeen === undefined || now - device.lastSeen > this.offline.silenceLimit(device)) return;
       const rules = this.rulesFor(device.zone);
       if (device.kind === 'air_quality') this.airQuality(device, rules.air_pollution, now);
       else if (device.kind === 'traffic') this.traffic(device, rules.congestion, now);
@@ -78,9 +76,9 @@ export class RuleEngine {
         this.logger.info({ device: device.id, type: event.type, ts: event.ts }, 'device event too old to open an incident');
         return;
       }
-      const rule = this.eventRule(event.type);
+      const rule = eventRule(this.config, event.type, device.kind, device.zone);
       const subject: Subject = rule.subject === 'segment' && device.segment ? { type: 'segment', id: device.segment } : { type: 'device', id: device.id };
-      const { category, subCategory } = rule;
+      const { category = KIND_CATEGORY[device.kind], subCategory } = rule;
       const condition = this.conditions.ensure({ ...place(device), family: event.type, subject, category, subCategory, source: 'device' }, eventTiming(rule));
       const severity = this.reportedSeverity(event.detail) ?? rule.severity;
       const finding: Finding = { active: true, type: event.type, severity, description: describeEvent(device, event), actor: device.id };
@@ -168,11 +166,6 @@ export class RuleEngine {
     return levels;
   }
 
-  private eventRule(type: string): EventRule {
-    const types = this.config.events.types;
-    return (Object.hasOwn(types, type) ? types[type] : undefined) ?? this.config.events.default;
-  }
-
   /** `detail.severity` as a severity name or one of the configured words (minor, major, …). */
   private reportedSeverity(detail: Record<string, unknown>): Severity | undefined {
     const word = typeof detail.severity === 'string' ? detail.severity.trim().toLowerCase() : undefined;
@@ -197,7 +190,8 @@ export class RuleEngine {
     // The device's kind, and so its silence limit, is known once it is heard of again.
     if (family === 'device_offline') return this.offline.timing(undefined);
     if (family === 'devices_offline') return this.offline.outageTiming();
-    return eventTiming(this.eventRule(incident.type));
+    // The device's kind is not kept with an incident: its kind's overrides apply from its next event.
+    return eventTiming(eventRule(this.config, incident.type, undefined, incident.zone));
   }
 
   private restore(now: number): void {

@@ -16,19 +16,30 @@
  *                   flood_warning above the alert level (warningSeverity, upperWarningSeverity from
  *                   upperWarningFraction of the way to the danger level), escalating in place to flood_danger
  *                   (dangerSeverity) above the danger level. hysteresisMetres: ends at or below alert − this.
- *   device_offline  a device silent for silenceIntervals × its kind's reporting interval (severity). Cleared once it
+ *   device_offline  a device silent for silenceIntervals × its kind's reporting interval (severity). kinds:
+ *                   {"<kind>": {reportingIntervalSeconds?, silenceIntervals?, severity?, clearAfterSeconds?, enabled?}}
+ *                   overrides per kind (reportingIntervalSeconds replaces the kind's own, e.g. for a fleet that
+ *                   reports less often); a zone may override the same fields, and per kind again. Cleared once it
  *                   has reported again for the longer of clearAfterSeconds and that silence. burst: when at least
  *                   minDevices went away within windowSeconds of each other (a broker, network or power outage),
  *                   they wait graceSeconds more; those that came back are skipped, and if minDevices are still
  *                   away they become one `devices_offline` incident (burst.severity) rather than one each; it clears
  *                   once fewer than minDevices remain away for the longest silence limit of any kind, and those
  *                   still away then get their own incidents.
- *   events          device events (`devices/{id}/events`) by type, else `default`: category, subCategory, severity
+ *   events          device events (`devices/{id}/events`) by type, else `default`: category (FIWARE Alert; without it,
+ *                   the category of the device's kind: traffic for traffic, parking and streetlights, environment
+ *                   for air quality and noise, naturalDisaster for water level), subCategory, severity
  *                   (the event's detail.severity wins: a severity name, or a word in severityWords), subject
  *                   (`segment`: one incident per road segment for all its cameras; `device`), optional
  *                   clearAfterSeconds (by default an operator resolves them). Repeats within holdSeconds are the
- *                   same occurrence; events older than maxAgeSeconds on arrival are only logged.
- *   zones           {"<zone id>": {air_pollution?, congestion?, flood?}}: fields that differ in that zone.
+ *                   same occurrence; events older than maxAgeSeconds on arrival are only logged. kinds:
+ *                   {"<kind>": {default?, types?}} overrides fields of `default` and of `types` for a kind's devices.
+ *   zones           {"<zone id>": {air_pollution?, congestion?, flood?, device_offline?, events?}}: fields that differ
+ *                   in that zone; device_offline and events there take `kinds` too.
+ *
+ * Which value applies to a device: the rule's own, then its kind's override, then its zone's, then its zone's for
+ * its kind — each overriding only the fields it names. An event type's settings start from its entry in
+ * events/types (or `default` when no layer names the type) and take each layer's entry for that type (or `default`).
  *
  * Common to the threshold rules: forSeconds — how long the condition must hold, without a break, before an incident
  * opens; clearAfterSeconds — how long it must be gone before the incident clears itself, before an incident an
@@ -39,8 +50,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
+import { DEVICE_KINDS, KINDS, type DeviceKind } from '@city/devices';
 import { ConfigError } from '@city/platform';
-import { CategorySchema, INCIDENT_TYPE_PATTERN, SeveritySchema, literalUnion, severityRank, type Severity } from '../incidents/model.js';
+import { FiwareCategorySchema, INCIDENT_TYPE_PATTERN, SeveritySchema, literalUnion, severityRank, type Severity } from '../incidents/model.js';
 
 /** The incident types the rules open themselves; device events of these types are refused. */
 export const RULE_TYPES: readonly string[] = ['air_pollution', 'congestion', 'flood_warning', 'flood_danger', 'device_offline', 'devices_offline'];
@@ -76,21 +88,35 @@ const FloodSchema = strict({
   hysteresisMetres: Type.Number({ minimum: 0 }),
 });
 
-const OfflineSchema = strict({
+const OfflineFields = {
   enabled: Type.Boolean(),
   severity: SeveritySchema,
   silenceIntervals: Type.Number({ exclusiveMinimum: 0 }),
   clearAfterSeconds: Seconds,
+};
+const OfflineKindSchema = Type.Partial(strict({ ...OfflineFields, reportingIntervalSeconds: Type.Number({ exclusiveMinimum: 0 }) }));
+const OfflineKinds = Type.Optional(Type.Record(Type.String(), OfflineKindSchema));
+
+const OfflineSchema = strict({
+  ...OfflineFields,
   burst: strict({ minDevices: Type.Integer({ minimum: 2 }), windowSeconds: Seconds, graceSeconds: Seconds, severity: SeveritySchema }),
+  kinds: OfflineKinds,
 });
 
 const EventTypeSchema = strict({
-  category: CategorySchema,
+  category: Type.Optional(FiwareCategorySchema),
   subCategory: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   severity: SeveritySchema,
   subject: literalUnion(['device', 'segment']),
   clearAfterSeconds: Type.Optional(Seconds),
 });
+
+const EventOverridesFields = {
+  default: Type.Optional(Type.Partial(EventTypeSchema)),
+  types: Type.Optional(Type.Record(Type.String(), Type.Partial(EventTypeSchema))),
+};
+const EventOverridesSchema = strict(EventOverridesFields);
+const EventKinds = Type.Optional(Type.Record(Type.String(), EventOverridesSchema));
 
 const EventsSchema = strict({
   holdSeconds: Seconds,
@@ -98,12 +124,15 @@ const EventsSchema = strict({
   severityWords: Type.Record(Type.String(), SeveritySchema),
   default: EventTypeSchema,
   types: Type.Record(Type.String(), EventTypeSchema),
+  kinds: EventKinds,
 });
 
 const ZoneOverridesSchema = strict({
   air_pollution: Type.Optional(Type.Partial(AirPollutionSchema)),
   congestion: Type.Optional(Type.Partial(CongestionSchema)),
   flood: Type.Optional(Type.Partial(FloodSchema)),
+  device_offline: Type.Optional(Type.Partial(strict({ ...OfflineFields, kinds: OfflineKinds }))),
+  events: Type.Optional(strict({ ...EventOverridesFields, kinds: EventKinds })),
 });
 
 export const RulesConfigSchema = strict({
@@ -122,6 +151,16 @@ export type CongestionRule = Static<typeof CongestionSchema>;
 export type FloodRule = Static<typeof FloodSchema>;
 export type OfflineRule = Static<typeof OfflineSchema>;
 export type EventRule = Static<typeof EventTypeSchema>;
+type EventOverrides = Static<typeof EventOverridesSchema>;
+
+/** device_offline as it applies to one device: its kind's reporting interval included. */
+export interface DeviceOfflineRule {
+  enabled: boolean;
+  severity: Severity;
+  silenceIntervals: number;
+  clearAfterSeconds: number;
+  reportingIntervalSeconds: number;
+}
 
 /** The threshold rules as they apply in one zone. */
 export interface ZoneRules {
@@ -173,6 +212,46 @@ export function zoneRules(config: RulesConfig, zone: string): ZoneRules {
   };
 }
 
+const own = <T>(record: Record<string, T> | undefined, key: string): T | undefined => (record && Object.hasOwn(record, key) ? record[key] : undefined);
+
+export function offlineRule(config: RulesConfig, kind: DeviceKind, zone: string): DeviceOfflineRule {
+  const { enabled, severity, silenceIntervals, clearAfterSeconds } = config.device_offline;
+  const inZone = own(config.zones, zone)?.device_offline;
+  return {
+    enabled,
+    severity,
+    silenceIntervals,
+    clearAfterSeconds,
+    reportingIntervalSeconds: KINDS[kind].reportingIntervalSeconds,
+    ...own(config.device_offline.kinds, kind),
+    ...withoutKinds(inZone),
+    ...own(inZone?.kinds, kind),
+  };
+}
+
+/** The longest silence limit of any kind in any zone: how long a fleet outage waits before it may clear. */
+export function longestSilenceMs(config: RulesConfig): number {
+  const zones = ['', ...Object.keys(config.zones)];
+  return Math.max(...zones.flatMap((zone) => DEVICE_KINDS.map((kind) => offlineRule(config, kind, zone))).map((rule) => rule.silenceIntervals * rule.reportingIntervalSeconds * 1000));
+}
+
+/** An event type's rule for a device of this kind in this zone (kind and zone unknown: the rule's own). */
+export function eventRule(config: RulesConfig, type: string, kind?: DeviceKind, zone?: string): EventRule {
+  const events = config.events;
+  const inZone = zone === undefined ? undefined : own(config.zones, zone)?.events;
+  const layers: (EventOverrides | undefined)[] = [kind && own(events.kinds, kind), inZone, kind && own(inZone?.kinds, kind)];
+  const named = own(events.types, type) !== undefined || layers.some((layer) => own(layer?.types, type) !== undefined);
+  const base: EventRule = own(events.types, type) ?? events.default;
+  return layers.reduce<EventRule>((rule, layer) => ({ ...rule, ...(named ? own(layer?.types, type) : layer?.default) }), base);
+}
+
+function withoutKinds<T extends { kinds?: unknown }>(section: T | undefined): Omit<T, 'kinds'> | undefined {
+  if (!section) return undefined;
+  const rest: Partial<T> = { ...section };
+  delete rest.kinds;
+  return rest as Omit<T, 'kinds'>;
+}
+
 /** What a schema cannot say: band order, level order, severities that rise, zone ids and event type names. */
 function semanticProblems(config: RulesConfig, knownZones: readonly string[] | undefined): string[] {
   const problems: string[] = [];
@@ -201,9 +280,27 @@ function semanticProblems(config: RulesConfig, knownZones: readonly string[] | u
     check(`zones/${zone}/`, zoneRules(config, zone));
   }
   const pattern = new RegExp(INCIDENT_TYPE_PATTERN);
-  for (const type of Object.keys(config.events.types)) {
-    if (!pattern.test(type)) problems.push(`events/types/${type}: an event type is 1–32 characters of a–z 0–9 _, starting with a letter`);
-    if (RULE_TYPES.includes(type)) problems.push(`events/types/${type}: that type belongs to a rule; a device event cannot open it`);
+  const checkTypes = (prefix: string, types: Record<string, unknown> | undefined) => {
+    for (const type of Object.keys(types ?? {})) {
+      if (!pattern.test(type)) problems.push(`${prefix}types/${type}: an event type is 1–32 characters of a–z 0–9 _, starting with a letter`);
+      if (RULE_TYPES.includes(type)) problems.push(`${prefix}types/${type}: that type belongs to a rule; a device event cannot open it`);
+    }
+  };
+  const checkKinds = (prefix: string, kinds: Record<string, unknown> | undefined) => {
+    for (const kind of Object.keys(kinds ?? {})) {
+      if (!(DEVICE_KINDS as string[]).includes(kind)) problems.push(`${prefix}kinds/${kind}: no such device kind (there are ${DEVICE_KINDS.join(', ')})`);
+    }
+  };
+  const checkEvents = (prefix: string, events: EventOverrides & { kinds?: Record<string, EventOverrides> | undefined }) => {
+    checkTypes(prefix, events.types);
+    checkKinds(prefix, events.kinds);
+    for (const [kind, layer] of Object.entries(events.kinds ?? {})) checkTypes(`${prefix}kinds/${kind}/`, layer.types);
+  };
+  checkEvents('events/', config.events);
+  checkKinds('device_offline/', config.device_offline.kinds);
+  for (const [zone, overrides] of Object.entries(config.zones)) {
+    if (overrides.events) checkEvents(`zones/${zone}/events/`, overrides.events);
+    checkKinds(`zones/${zone}/device_offline/`, overrides.device_offline?.kinds);
   }
   return problems;
 }

@@ -2,8 +2,11 @@
  * `GET /api/v1/stream`: the live WebSocket. Authenticated like every route (a browser passes its token
  * as `?access_token=`), it sends `{"type":"snapshot",...}` and then `{"type":"delta",...}` at most once a second.
  */
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
+import { ErrorResponse } from '../errors.js';
+import { StreamDelta, StreamSnapshot } from './messages.js';
 import type { StreamHub } from './stream-hub.js';
 
 export function streamRoutes(hub: StreamHub<{ id: string }>): FastifyPluginAsync {
@@ -18,13 +21,24 @@ export function streamRoutes(hub: StreamHub<{ id: string }>): FastifyPluginAsync
       '/api/v1/stream',
       {
         websocket: true,
-        config: { access: 'viewer' },
+        config: {
+          access: 'viewer',
+          // @fastify/websocket hides its routes from the OpenAPI document; this one is part of the api.
+          swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }),
+        },
         schema: {
           tags: ['map'],
           summary: 'Live WebSocket: a snapshot, then coalesced deltas at most once per second',
           description:
-            'Messages: {"type":"snapshot","ts","devices":[...],"segments":{id: state},"incidents":[...]} then {"type":"delta","ts","devices":[changed],"removed":[ids],"segments":{changed},"incidents":[changed]}. ' +
-            'Pass the token as Authorization: Bearer or ?access_token=.',
+            'Open with a WebSocket upgrade (GET with Upgrade: websocket). The server sends JSON text messages: first a `snapshot`, then a `delta` ' +
+            'at most once a second holding only what changed. Clients only listen. Pass the token as Authorization: Bearer or ?access_token= ' +
+            '(browsers cannot set headers on a WebSocket). Dead connections are dropped by a 30 s ping.',
+          querystring: Type.Object({ access_token: Type.Optional(Type.String({ description: 'the bearer token, for clients that cannot send Authorization' })) }),
+          response: {
+            101: Type.Union([StreamSnapshot, StreamDelta], { description: 'Switching Protocols; then the messages described here, each a JSON text frame' }),
+            401: ErrorResponse,
+            403: ErrorResponse,
+          },
         },
       },
       (socket) => hub.add(socket),

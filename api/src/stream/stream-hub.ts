@@ -1,9 +1,11 @@
 /**
  * The live stream's fan-out. Each client gets a snapshot, then at most one delta a second holding only
- * what changed since its last one (the latest state of each changed thing, never the history of it).
- * A client that cannot keep up — its socket still holds unsent data — is skipped for that tick and its
- * pending set keeps growing only up to the number of things in the city, so memory stays bounded and
- * it catches up with the latest state as soon as it drains.
+ * what changed since its last message (the latest state of each changed thing, never the history of it).
+ * The pace is kept per client, counted from its last message, the snapshot included: a shared tick alone
+ * would send a client's first delta moments after its snapshot.
+ * A client that cannot keep up — its socket still holds unsent data — is skipped until it drains (each
+ * check that passes it over counts in `ticksSkipped`); its pending set grows only up to the number of
+ * things in the city, so memory stays bounded and it catches up with the latest state once it drains.
  */
 import type { WebSocket } from 'ws';
 import { streetlightFault } from '../layers/features.js';
@@ -25,34 +27,51 @@ interface Client {
   segments: Set<string>;
   incidents: Map<string, unknown>;
   alive: boolean;
+  /** When its last message went out (epoch ms). */
+  sentAt: number;
 }
 
-/** Past this much unsent data a client is treated as slow and skipped for the tick. */
-const SLOW_CLIENT_BYTES = 1024 * 1024;
+export interface StreamHubOptions {
+  /** At most one message per client in this time. */
+  intervalMs?: number;
+  /** Past this much unsent data a client is treated as slow and skipped until it drains. */
+  slowClientBytes?: number;
+}
+
+/** Checks run this many times per interval, so that a change waits at most a tenth of it beyond its client's pace. */
+const CHECKS_PER_INTERVAL = 10;
 
 export class StreamHub<Incident extends { id: string }> {
   private readonly clients = new Set<Client>();
   private readonly timer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly intervalMs: number;
+  private readonly slowClientBytes: number;
   private sent = 0;
   private skipped = 0;
 
   constructor(
     private readonly sources: StreamSources<Incident>,
-    intervalMs = 1000,
+    options: StreamHubOptions = {},
   ) {
-    this.timer = setInterval(() => this.flush(), intervalMs);
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.slowClientBytes = options.slowClientBytes ?? 1024 * 1024;
+    this.timer = setInterval(() => this.flush(), this.intervalMs / CHECKS_PER_INTERVAL);
     this.heartbeat = setInterval(() => this.ping(), 30_000);
     this.timer.unref();
     this.heartbeat.unref();
   }
 
+  /** `pendingMax`: the most changes one client has waiting, bounded by the number of things in the city. */
   get stats() {
-    return { clients: this.clients.size, deltasSent: this.sent, ticksSkipped: this.skipped };
+    let pendingMax = 0;
+    for (const client of this.clients) pendingMax = Math.max(pendingMax, pendingOf(client));
+    return { clients: this.clients.size, deltasSent: this.sent, ticksSkipped: this.skipped, pendingMax };
   }
 
   add(socket: WebSocket): void {
-    const client: Client = { socket, devices: new Set(), removed: new Set(), segments: new Set(), incidents: new Map(), alive: true };
+    const ts = Date.now();
+    const client: Client = { socket, devices: new Set(), removed: new Set(), segments: new Set(), incidents: new Map(), alive: true, sentAt: ts };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('close', () => this.clients.delete(client));
@@ -64,7 +83,7 @@ export class StreamHub<Incident extends { id: string }> {
     socket.send(
       JSON.stringify({
         type: 'snapshot',
-        ts: Date.now(),
+        ts,
         devices: [...this.sources.devices()].map(compactDevice),
         segments,
         incidents: this.sources.incidents(),
@@ -97,10 +116,11 @@ export class StreamHub<Incident extends { id: string }> {
   }
 
   private flush(): void {
+    const now = Date.now();
     for (const client of this.clients) {
-      if (client.devices.size + client.removed.size + client.segments.size + client.incidents.size === 0) continue;
+      if (pendingOf(client) === 0 || now - client.sentAt < this.intervalMs) continue;
       if (client.socket.readyState !== client.socket.OPEN) continue;
-      if (client.socket.bufferedAmount > SLOW_CLIENT_BYTES) {
+      if (client.socket.bufferedAmount > this.slowClientBytes) {
         this.skipped += 1;
         continue;
       }
@@ -111,12 +131,13 @@ export class StreamHub<Incident extends { id: string }> {
       }
       const segments: Record<string, unknown> = {};
       for (const id of client.segments) segments[id] = this.sources.segment(id);
-      const message = { type: 'delta', ts: Date.now(), devices, removed: [...client.removed], segments, incidents: [...client.incidents.values()] };
+      const message = { type: 'delta', ts: now, devices, removed: [...client.removed], segments, incidents: [...client.incidents.values()] };
       client.devices.clear();
       client.removed.clear();
       client.segments.clear();
       client.incidents.clear();
       client.socket.send(JSON.stringify(message));
+      client.sentAt = now;
       this.sent += 1;
     }
   }
@@ -132,6 +153,10 @@ export class StreamHub<Incident extends { id: string }> {
       client.socket.ping();
     }
   }
+}
+
+function pendingOf(client: Client): number {
+  return client.devices.size + client.removed.size + client.segments.size + client.incidents.size;
 }
 
 /** What the console needs of a device on each update: no names or attributes (those come with the layers); a streetlight's fault as the layer judges it. */

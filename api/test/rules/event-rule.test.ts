@@ -58,14 +58,14 @@ describe('device events', () => {
     expect(second).toMatchObject({ status: 'open', openedAt: T0 + 36 * MINUTE });
   });
 
-  it('an event type without a rule opens an incident of that type with the default category, per device; severity words are understood', () => {
+  it("an event type without a rule opens an incident of that type in its device's FIWARE category, per device; severity words are understood", () => {
     bench = new Bench();
     const lamp = liveDevice('dn-light-7', 'streetlight', { segment: 'bach-dang' });
     bench.engine.event(lamp, event(lamp, 'lamp_failure', T0, { severity: 'minor', description: 'driver board not answering' }), T0);
     expect(bench.incidents()).toEqual([
       expect.objectContaining({
         type: 'lamp_failure',
-        category: 'other',
+        category: 'traffic',
         severity: 'low',
         subject: { type: 'device', id: 'dn-light-7' },
         description: 'Lamp failure reported by dn-light-7: driver board not answering',

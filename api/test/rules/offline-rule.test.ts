@@ -35,7 +35,7 @@ describe('device_offline', () => {
     expect(others).toEqual([]);
     expect(incident).toMatchObject({
       type: 'device_offline',
-      category: 'other',
+      category: 'traffic',
       subCategory: 'deviceFault',
       severity: 'low',
       source: 'rule',

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@city/platform';
 import { tempDir } from '@city/platform/testing';
-import { loadRulesConfig, type RulesConfig } from '../../src/rules/rules-config.js';
+import { KINDS } from '@city/devices';
+import { eventRule, loadRulesConfig, longestSilenceMs, offlineRule, type RulesConfig } from '../../src/rules/rules-config.js';
 
 const dir = tempDir('city-rules-config-');
 afterAll(() => dir.cleanup());
@@ -35,10 +36,38 @@ describe('rules.json', () => {
     ['a zone danger level below its alert level', (c: RulesConfig) => void (c.zones['son-tra'] = { flood: { defaultAlertLevel: 0.5, defaultDangerLevel: 0.3 } }), 'zones/son-tra/flood/defaultDangerLevel'],
     ['a zone override of a wrong type', (c: RulesConfig) => void (c.zones['son-tra'] = { congestion: { forSeconds: -1 } }), 'zones/son-tra/congestion/forSeconds'],
     ['an event type that belongs to a rule', (c: RulesConfig) => void (c.events.types.congestion = c.events.default), 'events/types/congestion'],
+    ['a zone event type that belongs to a rule', (c: RulesConfig) => void (c.zones['son-tra'] = { events: { types: { flood_danger: { severity: 'low' } } } }), 'zones/son-tra/events/types/flood_danger'],
+    ['a category FIWARE does not have', (c: RulesConfig) => void ((c.events.default as Record<string, unknown>).category = 'other'), 'events/default/category'],
+    ['an unknown kind', (c: RulesConfig) => void (c.device_offline.kinds = { bus: { silenceIntervals: 2 } }), 'device_offline/kinds/bus'],
+    ['a zone kind override of a wrong type', (c: RulesConfig) => void (c.zones['son-tra'] = { device_offline: { kinds: { noise: { reportingIntervalSeconds: 0 } } } }), 'zones/son-tra/device_offline/kinds/noise/reportingIntervalSeconds'],
   ])('refuses %s, naming the field', (_, change, field) => {
     const load = loadWith(change);
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(field);
+  });
+
+  it('applies device_offline overrides per kind, then per zone, then per zone and kind', () => {
+    const config = loadWith((c) => {
+      c.device_offline.kinds = { noise: { reportingIntervalSeconds: 600 } };
+      c.zones['son-tra'] = { device_offline: { silenceIntervals: 2, kinds: { noise: { severity: 'high' } } } };
+    })();
+    expect(offlineRule(config, 'noise', 'hai-chau')).toEqual({ enabled: true, severity: 'low', silenceIntervals: 3, clearAfterSeconds: 300, reportingIntervalSeconds: 600 });
+    expect(offlineRule(config, 'noise', 'son-tra')).toEqual({ enabled: true, severity: 'high', silenceIntervals: 2, clearAfterSeconds: 300, reportingIntervalSeconds: 600 });
+    expect(offlineRule(config, 'traffic', 'son-tra')).toMatchObject({ severity: 'low', silenceIntervals: 2, reportingIntervalSeconds: KINDS.traffic.reportingIntervalSeconds });
+    const longest = Math.max(3 * 600, ...Object.values(KINDS).map((kind) => 3 * kind.reportingIntervalSeconds)) * 1000;
+    expect(longestSilenceMs(config)).toBe(longest);
+  });
+
+  it('applies event overrides per kind and zone, to the named type or else to the default', () => {
+    const config = loadWith((c) => {
+      c.events.kinds = { streetlight: { default: { category: 'security', severity: 'low' } } };
+      c.zones['son-tra'] = { events: { types: { accident: { severity: 'critical' } }, kinds: { streetlight: { default: { severity: 'high' } } } } };
+    })();
+    expect(eventRule(config, 'accident', 'traffic', 'hai-chau')).toEqual({ category: 'traffic', subCategory: 'carAccident', severity: 'high', subject: 'segment' });
+    expect(eventRule(config, 'accident', 'traffic', 'son-tra')).toEqual({ category: 'traffic', subCategory: 'carAccident', severity: 'critical', subject: 'segment' });
+    expect(eventRule(config, 'lamp_failure', 'streetlight', 'hai-chau')).toEqual({ category: 'security', severity: 'low', subject: 'device' });
+    expect(eventRule(config, 'lamp_failure', 'streetlight', 'son-tra')).toEqual({ category: 'security', severity: 'high', subject: 'device' });
+    expect(eventRule(config, 'lamp_failure', 'noise', 'son-tra')).toEqual({ severity: 'medium', subject: 'device' });
   });
 
   it('refuses a misspelt zone when it knows the zones', () => {
