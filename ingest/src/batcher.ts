@@ -26,6 +26,7 @@ export class Batcher {
   private current: Batch = emptyBatch();
   private ready: Batch[] = [];
   private inFlight = 0;
+  private inFlightLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -71,7 +72,7 @@ export class Batcher {
   discardPending(): number {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const lines = this.backlog;
+    const lines = this.backlog + this.inFlightLines;
     this.current = emptyBatch();
     this.ready = [];
     this.epoch++;
@@ -93,8 +94,10 @@ export class Batcher {
     while (this.inFlight < this.options.maxInFlight && this.ready.length > 0) {
       const batch = this.ready.shift() as Batch;
       this.inFlight++;
+      this.inFlightLines += batch.lines.length;
       void this.persistWithRetry(batch).finally(() => {
         this.inFlight--;
+        this.inFlightLines -= batch.lines.length;
         this.pump();
         if (this.inFlight === 0 && this.ready.length === 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve();

@@ -7,6 +7,7 @@ export const IngestConfigSchema = Type.Object({
   MQTT_SERVICE_SECRET: Type.String({ minLength: 16 }),
   INGEST_CLIENT_ID: Type.String({ pattern: '^service:ingest', default: 'service:ingest' }),
   INGEST_MAX_UNACKED: Type.Integer({ minimum: 100, default: 50_000 }),
+  INGEST_KEEPALIVE_SECONDS: Type.Integer({ minimum: 1, maximum: 65535, default: 30 }),
   INFLUX_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8086' }),
   INFLUX_DB: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'city' }),
   INFLUX_USERNAME: Type.Optional(Type.String()),

@@ -47,6 +47,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
     password: config.MQTT_SERVICE_SECRET,
     subscriptions: [{ topic: ALL_TELEMETRY, qos: 1 }],
     maxUnacked: config.INGEST_MAX_UNACKED,
+    keepaliveSeconds: config.INGEST_KEEPALIVE_SECONDS,
     logger,
   });
   const batcher = new Batcher({

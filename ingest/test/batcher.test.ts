@@ -85,7 +85,7 @@ describe('Batcher', () => {
     for (const line of ['a', 'b', 'c']) batcher.add([line], () => acked.push(line));
     await waitFor('the first batch to be retried', () => attempts.length >= 3);
 
-    expect(batcher.discardPending()).toBe(2);
+    expect(batcher.discardPending()).toBe(3);
     await batcher.flush();
     durable = true;
     batcher.add(['d'], () => acked.push('d'));
