@@ -2,11 +2,17 @@
  * Readings written too late for the continuous queries — old timestamps from a device or gateway, or a
  * spool replayed after an outage — end up in rollup_1m and rollup_1h all the same.
  */
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '@city/platform';
+import { createLogger, waitFor } from '@city/platform';
+import { tempDir } from '@city/platform/testing';
+import type { DeviceKind } from '@city/devices';
 import { startStack, type Stack } from './helpers/stack.js';
 import { connectDevice } from './helpers/publish.js';
-import { coalesceHours } from '../src/late-rollups.js';
+import { coalesceHours, LateRollups, type HourRange } from '../src/late-rollups.js';
+import { createIngestMetrics } from '../src/metrics.js';
+import { toLine } from '../src/line-protocol.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -114,5 +120,55 @@ describe('late readings in the rollups', () => {
       { fromMs: 1 * HOUR, toMs: 4 * HOUR },
       { fromMs: 5 * HOUR, toMs: 6 * HOUR },
     ]);
+  });
+
+  it('remembers the noted hours across a restart, works through them within the budget and keeps those that failed', async () => {
+    const dir = tempDir('city-late-');
+    try {
+      const stateFile = join(dir.path, 'late-rollups.json');
+      const runs: [DeviceKind, HourRange][] = [];
+      let failing = false;
+      const open = () => {
+        const metrics = createIngestMetrics(new Registry());
+        const late = new LateRollups({
+          stateFile,
+          intervalMs: 60_000,
+          maxHoursPerTick: 2,
+          logger: createLogger('test', 'silent'),
+          metrics,
+          rollUp: async (kind, range) => {
+            if (failing) throw new Error('InfluxDB is away');
+            runs.push([kind, range]);
+          },
+        });
+        return { late, pending: async () => (await metrics.lateRollupPendingHours.get()).values[0]?.value };
+      };
+      const now = Date.now();
+      const hour = Math.floor((now - 5 * HOUR) / HOUR) * HOUR;
+      const line = (kind: DeviceKind, ts: number) =>
+        kind === 'noise' ? toLine(kind, 'dn-n', 'hai-chau', { ts, values: { LAeq: 50, LAmax: 60 } }) : toLine(kind, 'dn-t', 'hai-chau', { ts, values: { intensity: 1, averageVehicleSpeed: 2, occupancy: 0.1 } });
+
+      const first = open();
+      first.late.noteWritten([line('traffic', hour + MINUTE), line('traffic', hour + HOUR + MINUTE), line('traffic', hour + 3 * HOUR), line('noise', hour), line('traffic', now)], now);
+      expect(await first.pending()).toBe(4);
+
+      const second = open();
+      expect(await second.pending()).toBe(4);
+      failing = true;
+      await second.late.tick();
+      expect(await second.pending()).toBe(4);
+      failing = false;
+      await second.late.tick();
+      expect(runs).toEqual([['traffic', { fromMs: hour, toMs: hour + 2 * HOUR }]]);
+      await second.late.tick();
+      await second.late.tick();
+      expect(runs.slice(1)).toEqual([
+        ['traffic', { fromMs: hour + 3 * HOUR, toMs: hour + 4 * HOUR }],
+        ['noise', { fromMs: hour, toMs: hour + HOUR }],
+      ]);
+      expect(await open().pending()).toBe(0);
+    } finally {
+      dir.cleanup();
+    }
   });
 });
