@@ -74,6 +74,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
       timeWindow: (now) => ({ now, maxFutureMs, maxAgeMs: DEFAULT_MAX_AGE_MS }),
     }),
   );
+  // Only a kept session redelivers what was not acknowledged (QoS 0 readings among the dropped are lost, as QoS 0 allows).
   session.on('connected', ({ sessionPresent }) => {
     if (!sessionPresent) return;
     const dropped = batcher.discardPending();
