@@ -10,7 +10,6 @@ mode="${1:-start}"
 missing=()
 if [ -z "${INFLUX_URL:-}" ] || [ "$mode" = test ]; then
   command -v influxd >/dev/null || missing+=(influxdb)
-  command -v influx >/dev/null || missing+=(influxdb-client)
 fi
 if [ "$mode" = test ]; then
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
@@ -23,6 +22,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The package enables and starts influxdb.service on :8086, where the launcher's own influxd binds.
+    if [[ " ${missing[*]} " == *" influxdb "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+      if systemctl disable --now influxdb >/dev/null 2>&1; then
+        echo "setup: stopped and disabled the packaged influxdb.service: the platform runs its own influxd / đã dừng và tắt influxdb.service của gói: nền tảng tự chạy influxd riêng" >&2
+      else
+        echo "setup: could not stop influxdb.service; run: systemctl disable --now influxdb / không dừng được influxdb.service; hãy chạy: systemctl disable --now influxdb" >&2
+      fi
+    fi
   else
     echo "setup: missing Debian packages: ${missing[*]}" >&2
     echo "       install them with: sudo apt-get install ${missing[*]}" >&2

@@ -90,8 +90,11 @@ export function continuousQueries(db: string): ContinuousQuery[] {
   );
 }
 
-/** The rollups' SELECT … INTO over an explicit range, for history written after the fact (backfill). */
-export function rollupRangeStatements(db: string, fromMs: number, toMs: number): string[] {
+/**
+ * The rollups' SELECT … INTO over an explicit range, for history written after the fact (backfill,
+ * late readings), every 1-minute rollup before the hourly ones that are computed from them.
+ */
+export function rollupRangeStatements(db: string, fromMs: number, toMs: number, kinds: readonly DeviceKind[] = DEVICE_KINDS): string[] {
   const where = ` WHERE time >= ${Math.floor(fromMs)}ms AND time < ${Math.ceil(toMs)}ms`;
-  return ROLLUPS.flatMap((rollup) => DEVICE_KINDS.map((kind) => rollupSelect(db, kind, rollup, where)));
+  return ROLLUPS.flatMap((rollup) => kinds.map((kind) => rollupSelect(db, kind, rollup, where)));
 }

@@ -26,9 +26,13 @@ export class Batcher {
   private current: Batch = emptyBatch();
   private ready: Batch[] = [];
   private inFlight = 0;
+  private inFlightLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /** Bumped by `discardPending`: a batch persisted under an older one stops retrying. */
+  private epoch = 0;
+  private failing = false;
 
   constructor(private readonly options: BatcherOptions) {}
 
@@ -59,6 +63,23 @@ export class Batcher {
     this.closed = true;
   }
 
+  /**
+   * Forgets every batch not durable yet and returns how many lines that was. For after a reconnect to
+   * a session the broker kept: it redelivers those messages, and holding the old copies too would grow
+   * memory at every reconnect of a long outage. A batch being written now may still land; the
+   * redelivered copy then overwrites the same points.
+   */
+  discardPending(): number {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const lines = this.backlog + this.inFlightLines;
+    this.current = emptyBatch();
+    this.ready = [];
+    this.epoch++;
+    if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    return lines;
+  }
+
   private seal(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -73,8 +94,10 @@ export class Batcher {
     while (this.inFlight < this.options.maxInFlight && this.ready.length > 0) {
       const batch = this.ready.shift() as Batch;
       this.inFlight++;
+      this.inFlightLines += batch.lines.length;
       void this.persistWithRetry(batch).finally(() => {
         this.inFlight--;
+        this.inFlightLines -= batch.lines.length;
         this.pump();
         if (this.inFlight === 0 && this.ready.length === 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -86,18 +109,23 @@ export class Batcher {
   private async persistWithRetry(batch: Batch): Promise<void> {
     const minDelay = this.options.retryMinMs ?? 200;
     const maxDelay = this.options.retryMaxMs ?? 5000;
-    for (let attempt = 0; ; attempt++) {
+    const epoch = this.epoch;
+    for (let attempt = 0; epoch === this.epoch; attempt++) {
       const started = performance.now();
       try {
         if (batch.lines.length > 0) await this.options.persist(batch.lines);
         this.options.onPersisted?.({ lines: batch.lines.length, messages: batch.acks.length, durationMs: performance.now() - started });
         for (const ack of batch.acks) ack();
+        if (this.failing) this.options.logger.info('batches are durable again; acknowledging');
+        this.failing = false;
         return;
       } catch (error) {
         const delay = Math.min(maxDelay, minDelay * 2 ** attempt);
-        if (attempt === 0 || attempt % 10 === 0) {
-          this.options.logger.error({ err: (error as Error).message, lines: batch.lines.length, retryInMs: delay }, 'batch is not durable yet; holding its acknowledgements');
+        // Once per episode: with thousands of batches waiting, one line each would bury the cause.
+        if (!this.failing) {
+          this.options.logger.error({ err: (error as Error).message, lines: batch.lines.length, retryInMs: delay }, 'batches are not durable yet; holding their acknowledgements');
         }
+        this.failing = true;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

@@ -2,14 +2,16 @@
  * Makes a batch durable: into InfluxDB when it answers, otherwise into the spool, which a background
  * loop replays once InfluxDB is back. While InfluxDB is known to be down, batches go straight to the
  * spool instead of each waiting for a timeout. A batch InfluxDB refuses as malformed is set aside in
- * a dead-letter file for an operator rather than retried forever or thrown away.
+ * a dead-letter file for an operator rather than retried forever or thrown away. A full spool is
+ * reported once per episode: the batcher keeps retrying, with the messages unacknowledged.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@city/platform';
+import { appendDurably } from './durable-files.js';
 import { PermanentWriteError, TransientWriteError, type InfluxWriter } from './influx-writer.js';
 import type { IngestMetrics } from './metrics.js';
-import type { Spool } from './spool.js';
+import { SpoolFullError, type Spool } from './spool.js';
 
 export interface DurableSinkOptions {
   writer: InfluxWriter;
@@ -22,6 +24,7 @@ export interface DurableSinkOptions {
 
 export class DurableSink {
   private influxUp = true;
+  private spoolFull = false;
   private replayTimer: NodeJS.Timeout | undefined;
   private replaying: Promise<void> | undefined;
 
@@ -55,7 +58,16 @@ export class DurableSink {
         this.markDown(error);
       }
     }
-    await this.options.spool.append(lines);
+    try {
+      await this.options.spool.append(lines);
+    } catch (error) {
+      if (error instanceof SpoolFullError) {
+        this.options.metrics.spoolRefused.inc();
+        this.markSpoolFull(error);
+      }
+      throw error;
+    }
+    this.markSpoolRoom();
     this.updateDepth();
   }
 
@@ -92,6 +104,24 @@ export class DurableSink {
       this.updateDepth();
       this.markDown(error as Error);
     }
+    if (spool.depth().bytes < before.bytes) this.markSpoolRoom();
+  }
+
+  private markSpoolFull(error: SpoolFullError): void {
+    if (this.spoolFull) return;
+    this.spoolFull = true;
+    this.options.metrics.spoolFull.set(1);
+    this.options.logger.error(
+      { err: error.message },
+      'spool full (SPOOL_MAX_BYTES): holding acknowledgements, so the broker keeps the messages until InfluxDB takes writes again',
+    );
+  }
+
+  private markSpoolRoom(): void {
+    if (!this.spoolFull) return;
+    this.spoolFull = false;
+    this.options.metrics.spoolFull.set(0);
+    this.options.logger.info('the spool has room again: batches are made durable and acknowledged');
   }
 
   private markDown(error: Error): void {
@@ -109,7 +139,8 @@ export class DurableSink {
   private async deadLetter(lines: string[], error: Error): Promise<void> {
     const file = join(this.options.deadLetterDir, `refused-${new Date().toISOString().slice(0, 10)}.lp`);
     await mkdir(this.options.deadLetterDir, { recursive: true });
-    await appendFile(file, `${lines.join('\n')}\n`);
+    // The batch is acknowledged once this returns, so the file is its only copy.
+    await appendDurably(file, `${lines.join('\n')}\n`);
     this.options.metrics.deadLettered.inc(lines.length);
     this.options.logger.error({ err: error.message, lines: lines.length, file }, 'InfluxDB refused a batch; set aside for inspection');
   }

@@ -7,11 +7,12 @@ import type { IngestConfig } from './config.js';
 import { DeviceDirectory } from './device-directory.js';
 import { DurableSink } from './durable-sink.js';
 import { createInfluxWriter } from './influx-writer.js';
+import { LateRollups, notingLateReadings } from './late-rollups.js';
 import { createIngestMetrics } from './metrics.js';
 import { MqttSession } from './mqtt-session.js';
 import { RejectionReporter } from './rejection-reporter.js';
 import { Spool } from './spool.js';
-import { ensureStorageLayout } from './storage-setup.js';
+import { ensureStorageLayout, runRollups } from './storage-setup.js';
 import { createTelemetryHandler } from './telemetry-handler.js';
 
 export interface RunningIngest {
@@ -23,7 +24,19 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
   const metricsRegistry = createMetricsRegistry('ingest');
   const metrics = createIngestMetrics(metricsRegistry);
   const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
-  const writer = createInfluxWriter(config);
+  // 2.x/3.x: downsampling is a task of the server's own, so there is nothing to roll up here.
+  const lateRollups = config.INFLUX_TOKEN
+    ? undefined
+    : new LateRollups({
+        stateFile: join(config.DATA_DIR, 'late-rollups.json'),
+        intervalMs: config.LATE_ROLLUP_INTERVAL_MS,
+        maxHoursPerTick: config.LATE_ROLLUP_MAX_HOURS,
+        rollUp: (kind, range) => runRollups(config, range.fromMs, range.toMs, [kind]),
+        logger,
+        metrics,
+      });
+  const influxWriter = createInfluxWriter(config);
+  const writer = lateRollups ? notingLateReadings(influxWriter, lateRollups) : influxWriter;
   const spool = await Spool.open(join(config.DATA_DIR, 'spool'), { maxBytes: config.SPOOL_MAX_BYTES });
   const sink = new DurableSink({ writer, spool, deadLetterDir: join(config.DATA_DIR, 'dead-letter'), logger, metrics });
 
@@ -34,6 +47,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
     password: config.MQTT_SERVICE_SECRET,
     subscriptions: [{ topic: ALL_TELEMETRY, qos: 1 }],
     maxUnacked: config.INGEST_MAX_UNACKED,
+    keepaliveSeconds: config.INGEST_KEEPALIVE_SECONDS,
     logger,
   });
   const batcher = new Batcher({
@@ -60,6 +74,12 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
       timeWindow: (now) => ({ now, maxFutureMs, maxAgeMs: DEFAULT_MAX_AGE_MS }),
     }),
   );
+  // Only a kept session redelivers what was not acknowledged (QoS 0 readings among the dropped are lost, as QoS 0 allows).
+  session.on('connected', ({ sessionPresent }) => {
+    if (!sessionPresent) return;
+    const dropped = batcher.discardPending();
+    if (dropped > 0) logger.warn({ lines: dropped }, 'reconnected: dropped the readings not durable yet, which the broker delivers again');
+  });
   session.on('subscribed', () => {
     metrics.mqttConnected.set(1);
     logger.info('subscribed to device telemetry');
@@ -76,6 +96,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
 
   await ensureLayoutWhenReachable(config, logger);
   sink.start();
+  lateRollups?.start();
   session.start();
   const metricsServer = await startMetricsServer(metricsRegistry, config.INGEST_METRICS_PORT, config.METRICS_HOST);
   logger.info({ metricsPort: metricsServer.port, influx: config.INFLUX_URL, db: config.INFLUX_DB }, 'ingest running');
@@ -87,6 +108,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
       await batcher.close();
       await session.close();
       await sink.close();
+      await lateRollups?.close();
       await spool.close();
       await writer.close();
       await metricsServer.close();

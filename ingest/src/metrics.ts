@@ -39,5 +39,17 @@ export function createIngestMetrics(registry: Registry) {
     mqttConnected: new Gauge({ name: 'ingest_mqtt_subscribed', help: '1 while subscribed to the broker', registers: [registry] }),
     influxAvailable: new Gauge({ name: 'ingest_influxdb_available', help: '1 while InfluxDB takes writes', registers: [registry] }),
     pendingAcks: new Gauge({ name: 'ingest_pending_acks', help: 'Messages received but not yet acknowledged to the broker', registers: [registry] }),
+    spoolFull: new Gauge({ name: 'ingest_spool_full', help: '1 while the spool refuses batches (SPOOL_MAX_BYTES reached) and acknowledgements are held', registers: [registry] }),
+    spoolRefused: new Counter({
+      name: 'ingest_spool_refused_batches_total',
+      help: 'Attempts to spool a batch that the full spool refused (a batch retried counts again)',
+      registers: [registry],
+    }),
+    lateRollups: new Counter({ name: 'ingest_late_rollups_total', help: 'Hour ranges rolled up again because late readings were written into them', registers: [registry] }),
+    lateRollupPendingHours: new Gauge({
+      name: 'ingest_late_rollup_pending_hours',
+      help: 'Hours (per measurement) holding late readings that are not rolled up yet',
+      registers: [registry],
+    }),
   };
 }

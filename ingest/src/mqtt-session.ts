@@ -189,6 +189,7 @@ export class MqttSession extends EventEmitter<SessionEvents> {
         socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
         if (this.paused && this.unacked < (this.options.maxUnacked ?? 50_000) / 2) {
           this.paused = false;
+          this.lastInbound = Date.now();
           socket.resume();
         }
       },
@@ -200,7 +201,8 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     clearInterval(this.keepaliveTimer);
     this.lastInbound = Date.now();
     this.keepaliveTimer = setInterval(() => {
-      if (Date.now() - this.lastInbound > keepaliveMs * 1.5) {
+      // While paused nothing is read, so silence says nothing about the broker; the PINGREQs still tell it we are here.
+      if (!this.paused && Date.now() - this.lastInbound > keepaliveMs * 1.5) {
         this.options.logger.warn('broker stopped answering; reconnecting');
         socket.destroy();
         return;

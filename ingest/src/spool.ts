@@ -5,10 +5,11 @@
  * append leaves a torn record at the tail, which the next open detects by length or CRC and cuts off.
  * One process per spool directory: a lock file with the owner's pid refuses a second live one.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { syncDirectory, writeFileAtomic } from './durable-files.js';
 
 export class SpoolFullError extends Error {
   override name = 'SpoolFullError';
@@ -154,7 +155,6 @@ export class Spool {
     this.handle = undefined;
     const segment = { number, path: join(this.dir, `${String(number).padStart(10, '0')}${SEGMENT_SUFFIX}`), size: 0 };
     closeSync(openSync(segment.path, 'a'));
-    // The new file's directory entry must be durable too, or fsynced records could vanish with it.
     await syncDirectory(this.dir);
     this.mustRotate = false;
     if (this.segments.length === 0) {
@@ -216,15 +216,6 @@ async function readRecord(path: string, offset: number): Promise<{ lines: string
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 function readCursor(dir: string): Cursor | undefined {
   const file = join(dir, 'cursor.json');
   if (!existsSync(file)) return undefined;
@@ -237,15 +228,7 @@ function readCursor(dir: string): Cursor | undefined {
 }
 
 function writeCursor(dir: string, cursor: Cursor): void {
-  const temporary = join(dir, 'cursor.json.tmp');
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, JSON.stringify(cursor));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, join(dir, 'cursor.json'));
+  writeFileAtomic(join(dir, 'cursor.json'), JSON.stringify(cursor));
 }
 
 function takeLock(dir: string): void {

@@ -5,7 +5,7 @@
  * present under that name means up to date. Two runs at once (ingest restarting while another is
  * still setting up) are harmless: InfluxDB takes an identical CREATE, or a DROP of a missing query, as done.
  */
-import { continuousQueries, isManagedQueryName, RETENTION_POLICIES, retentionPolicyStatements, rollupRangeStatements } from '@city/devices';
+import { continuousQueries, type DeviceKind, isManagedQueryName, RETENTION_POLICIES, retentionPolicyStatements, rollupRangeStatements } from '@city/devices';
 import { type Logger, influxQuery, type InfluxqlTarget } from '@city/platform';
 
 export interface StorageTarget {
@@ -67,20 +67,25 @@ export async function ensureStorageLayout(config: StorageTarget, logger: Logger)
   }
 }
 
-/** Rolls up history written after the fact (a backfill), which continuous queries only cover for recent windows. */
-export async function runRollups(config: StorageTarget, fromMs: number, toMs: number): Promise<void> {
+/**
+ * Rolls up history written after the fact (a backfill, late readings), which continuous queries only
+ * cover for recent windows. The range widens to whole hours, since an hourly rollup needs all of its hour.
+ */
+export async function runRollups(config: StorageTarget, fromMs: number, toMs: number, kinds?: readonly DeviceKind[]): Promise<void> {
   const hour = 3_600_000;
-  for (const statement of rollupRangeStatements(config.INFLUX_DB, Math.floor(fromMs / hour) * hour, Math.ceil(toMs / hour) * hour)) {
+  for (const statement of rollupRangeStatements(config.INFLUX_DB, Math.floor(fromMs / hour) * hour, Math.ceil(toMs / hour) * hour, kinds)) {
     await influxQuery(target(config), config.INFLUX_DB, statement, 300_000);
   }
 }
 
+/** An InfluxQL duration (`10m`, `720h`, and `720h0m0s` as InfluxDB reports it) in milliseconds. */
+export function durationMs(text: string): number {
+  let seconds = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+)([hms])/g)) seconds += Number(amount) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'];
+  return seconds * 1000;
+}
+
 /** InfluxDB reports `720h0m0s` for what was created as `720h`, and `0s` for INF. */
 function sameDuration(reported: unknown, wanted: string): boolean {
-  const toSeconds = (text: string) => {
-    let seconds = 0;
-    for (const [, amount, unit] of text.matchAll(/(\d+)([hms])/g)) seconds += Number(amount) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'];
-    return seconds;
-  };
-  return typeof reported === 'string' && toSeconds(reported) === toSeconds(wanted);
+  return typeof reported === 'string' && durationMs(reported) === durationMs(wanted);
 }

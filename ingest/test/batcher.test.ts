@@ -65,4 +65,33 @@ describe('Batcher', () => {
     await batcher.flush();
     expect(acked).toBe(1);
   });
+
+  it('forgets the batches not durable yet when told, stops retrying them and acknowledges none of them', async () => {
+    const attempts: string[] = [];
+    let durable = false;
+    const batcher = new Batcher({
+      maxLines: 1,
+      maxDelayMs: 1000,
+      maxInFlight: 1,
+      logger,
+      retryMinMs: 5,
+      retryMaxMs: 5,
+      persist: async (lines) => {
+        attempts.push(...lines);
+        if (!durable) throw new Error('the spool is full');
+      },
+    });
+    const acked: string[] = [];
+    for (const line of ['a', 'b', 'c']) batcher.add([line], () => acked.push(line));
+    await waitFor('the first batch to be retried', () => attempts.length >= 3);
+
+    expect(batcher.discardPending()).toBe(3);
+    await batcher.flush();
+    durable = true;
+    batcher.add(['d'], () => acked.push('d'));
+    await batcher.flush();
+
+    expect(new Set(attempts)).toEqual(new Set(['a', 'd']));
+    expect(acked).toEqual(['d']);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from './logger.js';
@@ -31,14 +32,36 @@ export interface LocalInfluxd {
 
 const OUTPUT_LINES_KEPT = 30;
 
+/** Another server (often Debian's own influxdb.service) holds the port the local InfluxDB needs. */
+export class InfluxPortInUseError extends Error {
+  override name = 'InfluxPortInUseError';
+  constructor(host: string, port: number) {
+    super(
+      [
+        `${host}:${port} is already in use, so the local InfluxDB cannot start. Either:`,
+        '  - stop the server listening there (Debian\'s packaged InfluxDB: sudo systemctl disable --now influxdb),',
+        `  - set INFLUX_PORT to a free port for the local InfluxDB, or`,
+        `  - set INFLUX_URL=http://${host}:${port} to use that server instead.`,
+        `Cổng ${host}:${port} đang bị chiếm nên không khởi động được InfluxDB cục bộ. Hãy:`,
+        '  - dừng máy chủ đang nghe ở đó (InfluxDB cài từ gói Debian: sudo systemctl disable --now influxdb),',
+        '  - đặt INFLUX_PORT là một cổng còn trống cho InfluxDB cục bộ, hoặc',
+        `  - đặt INFLUX_URL=http://${host}:${port} để dùng máy chủ đó.`,
+      ].join('\n'),
+    );
+  }
+}
+
 export async function startInfluxd(options: InfluxdOptions): Promise<LocalInfluxd> {
   if (spawnSync('influxd', ['version'], { stdio: 'ignore' }).error) {
     throw new Error(
-      "influxd was not found: install Debian's InfluxDB (sudo apt-get install influxdb) or set INFLUX_URL to use an InfluxDB server you already run",
+      "influxd was not found: install Debian's InfluxDB (sudo apt-get install influxdb) or set INFLUX_URL to use an InfluxDB server you already run\n" +
+        'Không tìm thấy influxd: hãy cài InfluxDB của Debian (sudo apt-get install influxdb) hoặc đặt INFLUX_URL để dùng máy chủ InfluxDB sẵn có',
     );
   }
   const host = options.bindHost ?? '127.0.0.1';
   const port = options.httpPort === 0 ? await freePort() : (options.httpPort ?? 8086);
+  // Checked before spawning: a server already answering /ping there would pass for ours.
+  if (!(await canListen(host, port))) throw new InfluxPortInUseError(host, port);
   const root = join(options.dataDir, 'influxdb');
   mkdirSync(root, { recursive: true });
   const configFile = join(root, 'influxdb.conf');
@@ -105,6 +128,7 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
       stopping = true;
       started.kill('SIGKILL');
       await closed;
+      if (output.some((line) => line.includes('address already in use'))) throw new InfluxPortInUseError(host, port);
       throw new Error(`${(error as Error).message}\n${output.join('\n')}`, { cause: error });
     }
     options.logger?.info({ url, pid: started.pid, dataDir: root }, 'InfluxDB started');
@@ -141,6 +165,14 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
       await launch();
     },
   };
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
 }
 
 async function ping(url: string): Promise<boolean> {

@@ -39,7 +39,7 @@ const config = readConfig(LauncherConfig);
 const dataDir = resolve(config.DATA_DIR);
 mkdirSync(dataDir, { recursive: true });
 
-const influx = config.INFLUX_URL ? undefined : await startInfluxd({ dataDir, httpPort: config.INFLUX_PORT, logger });
+const influx = config.INFLUX_URL ? undefined : await startLocalInfluxd();
 const influxUrl = config.INFLUX_URL ?? (influx as NonNullable<typeof influx>).url;
 
 const services: Service[] = [
@@ -78,6 +78,16 @@ try {
 await result.catch(() => undefined);
 await influx?.stop();
 process.exit(0);
+
+/** Nothing can run without InfluxDB: say why it did not start, and what to do, instead of a stack trace. */
+async function startLocalInfluxd() {
+  try {
+    return await startInfluxd({ dataDir, httpPort: config.INFLUX_PORT, logger });
+  } catch (error) {
+    process.stderr.write(`\n${(error as Error).message}\n\n`);
+    process.exit(1);
+  }
+}
 
 function printBanner(): void {
   const lines = [

@@ -5,6 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DeviceRegistry, type DeviceKind } from '@city/devices';
 import { startBroker, type RunningBroker } from '@city/broker';
@@ -28,6 +30,8 @@ export interface Stack {
   query(q: string): Promise<Record<string, unknown>[]>;
   count(measurement: string, field: string, where?: string): Promise<number>;
   ingestMetric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** The `msg` of every line ingest logged at LOG_LEVEL (warn unless TEST_LOG_LEVEL says otherwise), oldest first. */
+  ingestLogs(): string[];
   close(): Promise<void>;
 }
 
@@ -53,6 +57,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const mqttUrl = `mqtt://127.0.0.1:${broker.mqttPort}`;
   const metricsPort = await freePort();
   let ingest: ChildProcess | undefined;
+  const logs: string[] = [];
 
   const ingestMetric = (name: string, labels: Record<string, string> = {}) => readMetric(metricsPort, name, labels);
 
@@ -78,7 +83,14 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
           LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
           ...env,
         },
-        stdio: ['ignore', 'inherit', 'inherit'],
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      createInterface({ input: ingest.stdout as Readable }).on('line', (line) => {
+        try {
+          logs.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+        } catch {
+          process.stdout.write(`${line}\n`);
+        }
       });
       await waitFor('ingest subscribed', () => ingestMetric('ingest_mqtt_subscribed').then((value) => value === 1, () => false), 30_000);
     },
@@ -100,6 +112,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       return Number(rows[0]?.count ?? 0);
     },
     ingestMetric,
+    ingestLogs: () => [...logs],
     async close() {
       const child = ingest;
       if (child && child.exitCode === null) {
