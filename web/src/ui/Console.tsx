@@ -25,6 +25,8 @@ import { LanguageSwitch } from './LanguageSwitch.js';
 
 type Mode = 'live' | 'history';
 const MODES: readonly Mode[] = ['live', 'history'];
+/** The name of the main-thread time each stream message takes (store, diffs, markers). */
+export const STREAM_MEASURE = 'city:stream-message';
 
 /** What the history view replays; the rest is hidden while it is open. */
 const HISTORY_GROUPS: readonly LayerGroup['id'][] = ['traffic', 'zones'];
@@ -63,9 +65,12 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
         stream = new LiveStream({
           url: () => client.streamUrl(),
           onMessage: (message) => {
+            const start = performance.now();
             const diffs = store.apply(message);
             controller.applyDiffs(diffs, modeRef.current === 'history' ? HISTORY_SOURCES : undefined);
             controller.setFresh(store.freshIncidents());
+            // A User Timing entry per message, for devtools and `npm run measure:console -w web`.
+            performance.measure(STREAM_MEASURE, { start, detail: { type: message.type, devices: message.devices.length } });
           },
           onState: (state, retryInMs) => setConnection({ state, retryAt: retryInMs === undefined ? undefined : Date.now() + retryInMs }),
           stillAuthorised: () => client.me().then(() => true),
