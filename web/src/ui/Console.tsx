@@ -25,8 +25,9 @@ import { LanguageSwitch } from './LanguageSwitch.js';
 
 type Mode = 'live' | 'history';
 const MODES: readonly Mode[] = ['live', 'history'];
-/** The name of the main-thread time each stream message takes (store, diffs, markers). */
+/** User Timing names: the main-thread time each stream message takes (store, diffs, markers), and when the layers arrived. */
 export const STREAM_MEASURE = 'city:stream-message';
+export const LAYERS_MARK = 'city:layers-loaded';
 
 /** What the history view replays; the rest is hidden while it is open. */
 const HISTORY_GROUPS: readonly LayerGroup['id'][] = ['traffic', 'zones'];
@@ -62,6 +63,7 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
         if (!active) return;
         store.load(Object.fromEntries(layers));
         for (const name of LAYER_NAMES) controller.setData(name, store.collection(name));
+        performance.mark(LAYERS_MARK);
         stream = new LiveStream({
           url: () => client.streamUrl(),
           onMessage: (message) => {

@@ -128,6 +128,8 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
     const logger = createLogger('e2e', 'silent');
     fleet = new LiveFleet({ url: stack.mqttUrl, world, clock: new SimClock(1, Date.now()), placements: [CAMERA], credentials: new Map([[CAMERA.id, secret]]), logger });
     await fleet.start();
+    // The camera reports only once connected: wait until the platform has it online.
+    await waitFor(async () => stack.app.services.live.devices.get(CAMERA.id)?.presence === 'online');
     const outcome = await runScenario('accident', Date.now(), world, [CAMERA], fleet, logger);
     expect(outcome.devices).toEqual([CAMERA.id]);
     const item = page.locator('li.incident').filter({ hasText: 'Tai nạn giao thông' }).first();
@@ -173,6 +175,8 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
   });
 
   it('replays an earlier moment with the history slider', async () => {
+    // The incident test flew the map to the Dragon Bridge: bring the Trần Thị Lý bridge into view.
+    await page.evaluate(() => (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap.jumpTo({ center: [108.2265, 16.0481], zoom: 14 }));
     await page.getByRole('tab', { name: 'Lịch sử' }).click();
     const slider = page.getByTestId('history-slider');
     await slider.waitFor({ timeout: 15_000 });
