@@ -8,13 +8,15 @@
  * Chromium and measures:
  * - the time from navigation to the first complete map (every device in the map's sources, tiles loaded);
  * - the main-thread time of each stream message (the console's `city:stream-message` User Timing), and
- *   the long tasks (> 50 ms) and frame intervals over a window of live deltas.
+ *   the long tasks (> 50 ms) and frame intervals over a window of live deltas, then over a quiet
+ *   window with the devices paused (what the map costs with nothing arriving).
  * Progress goes to stderr, the summary as one JSON object to stdout.
  *
  * The whole platform shares this one process, as in the api's tests: 250 readings/s (each device every
  * 40 s) is what it sustains here; at 1000/s the in-process broker's emitter falls behind and overflows.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,6 +44,7 @@ const KINDS: DeviceKind[] = ['air_quality', 'noise', 'water_level', 'parking', '
 /** Da Nang's mainland districts; a point that falls in the sea is drawn again. */
 const AREA = { west: 108.12, east: 108.26, south: 15.98, north: 16.1 };
 const DEVICES_PER_WORKER = 5000;
+const QUIET_S = 10;
 const PASSWORD = 'user-test-password-1';
 const SOURCES = ['environment', 'flood', 'parking', 'streetlights'];
 
@@ -117,7 +120,7 @@ function percentiles(values: number[]): { n: number; p50: number; p95: number; m
   return { n: sorted.length, p50: at(0.5), p95: at(0.95), max: at(1) };
 }
 
-async function measure(stack: ApiStack, browser: TestBrowser) {
+async function measure(stack: ApiStack, browser: TestBrowser, workers: ChildProcess[]) {
   await stack.token('operator');
   const login = await fetch(`${stack.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'test-operator', password: PASSWORD }) });
   const session = await login.json();
@@ -133,17 +136,18 @@ async function measure(stack: ApiStack, browser: TestBrowser) {
   const online = new Intl.NumberFormat('vi-VN').format(DEVICES);
   await page.waitForFunction((text) => document.querySelector('[data-testid="summary-devices"] .ok')?.textContent?.startsWith(text), online, { polling: 250, timeout: 180_000 });
   const storeCompleteMs = await page.evaluate(() => performance.now());
-  await page.waitForFunction(
-    ({ sources, expected }) => {
-      const map = (window as unknown as { __cityMap?: import('maplibre-gl').Map }).__cityMap;
-      if (!map?.loaded() || !map.areTilesLoaded()) return false;
+  // Complete: every device, with its reading, in the tiles the map has drawn. (Not `areTilesLoaded`: with
+  // a delta every second some tile is always being re-cut somewhere.)
+  const drawn = () =>
+    page.evaluate((sources) => {
+      const map = (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap;
       const ids = new Set<unknown>();
       for (const source of sources) for (const feature of map.querySourceFeatures(source)) if (feature.properties.readingTs) ids.add(feature.id);
-      return ids.size >= expected;
-    },
-    { sources: SOURCES, expected: DEVICES },
-    { polling: 1000, timeout: 120_000 },
-  );
+      return ids.size;
+    }, SOURCES);
+  await until('every device drawn on the map', async () => (await drawn()) >= DEVICES, 120_000).catch(async (error: Error) => {
+    throw new Error(`${error.message} (${await drawn()} drawn)`);
+  });
   const measured = await page.evaluate(() => {
     const snapshot = performance.getEntriesByName('city:stream-message').find((entry) => (entry as PerformanceMeasure).detail?.type === 'snapshot');
     return {
@@ -158,7 +162,7 @@ async function measure(stack: ApiStack, browser: TestBrowser) {
   log(`first complete map after ${(firstCompleteMs / 1000).toFixed(1)} s; measuring ${WINDOW_S} s of live deltas`);
   await page.screenshot({ path: join(SCREENSHOTS, 'console-load.png') });
 
-  const window = await page.evaluate(async (seconds) => {
+  const observe = (seconds: number) => page.evaluate(async (seconds) => {
     performance.clearMeasures('city:stream-message');
     const longTasks: number[] = [];
     const observer = new PerformanceObserver((list) => list.getEntries().forEach((entry) => longTasks.push(entry.duration)));
@@ -177,9 +181,15 @@ async function measure(stack: ApiStack, browser: TestBrowser) {
     observer.disconnect();
     const messages = performance.getEntriesByName('city:stream-message').map((entry) => ({ ms: entry.duration, devices: (entry as PerformanceMeasure).detail?.devices as number }));
     return { messages, longTasks, frames };
-  }, WINDOW_S);
+  }, seconds);
+  const live = await observe(WINDOW_S);
+  // The same page with the devices paused: what the map costs when no update arrives.
+  for (const worker of workers) worker.kill('SIGSTOP');
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const quiet = await observe(QUIET_S);
+  for (const worker of workers) worker.kill('SIGCONT');
   await context.close();
-  return { startup, ...window };
+  return { startup, live, quiet };
 }
 
 async function main(): Promise<void> {
@@ -195,8 +205,12 @@ async function main(): Promise<void> {
     await until('every device live in the api', () => [...stack.app.services.live.devices.values()].filter((device) => device.lastSeen !== undefined).length >= DEVICES, 180_000);
     log('the api has a reading from every device');
     browser = await launchBrowser();
-    const result = await measure(stack, browser);
-    const deltas = result.messages.filter((message) => message.devices < DEVICES);
+    const result = await measure(stack, browser, workers);
+    const deltas = result.live.messages.filter((message) => message.devices < DEVICES);
+    const busy = (observed: typeof result.live, seconds: number) => ({
+      longTasks: { count: observed.longTasks.length, totalMs: Math.round(observed.longTasks.reduce((sum, ms) => sum + ms, 0)), busyShare: Number((observed.longTasks.reduce((sum, ms) => sum + ms, 0) / (seconds * 1000)).toFixed(2)), ...percentiles(observed.longTasks) },
+      frameIntervalMs: percentiles(observed.frames),
+    });
     const summary = {
       devices: DEVICES,
       readingsPerSecond: RATE,
@@ -204,8 +218,9 @@ async function main(): Promise<void> {
       windowS: WINDOW_S,
       deltaMessages: percentiles(deltas.map((message) => message.ms)),
       devicesPerDelta: percentiles(deltas.map((message) => message.devices)),
-      longTasks: { count: result.longTasks.length, totalMs: Math.round(result.longTasks.reduce((sum, ms) => sum + ms, 0)), ...percentiles(result.longTasks) },
-      frameIntervalMs: percentiles(result.frames),
+      live: busy(result.live, WINDOW_S),
+      quiet: busy(result.quiet, QUIET_S),
+      loadAverage: Number(loadavg()[0]!.toFixed(1)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {

@@ -215,6 +215,8 @@ export function layerGroups(): LayerGroup[] {
           id: 'parking-label',
           type: 'symbol',
           source: 'parking',
+          // Thousands of "P"s at city scale are unreadable and cost symbol placement on every update.
+          minzoom: 12,
           layout: { 'text-field': 'P', 'text-font': [FONT_BOLD], 'text-size': zoomed(8, 13), 'text-allow-overlap': true },
           paint: { 'text-color': '#0b1118' },
         },

@@ -66,6 +66,8 @@ export class MapController {
       attributionControl: false,
       locale: options.locale,
       maxZoom: 19,
+      // Labels fading in after every live update would keep the map repainting between deltas.
+      fadeDuration: 0,
       dragRotate: false,
       pitchWithRotate: false,
     });
