@@ -114,7 +114,7 @@ export function FeaturePanel({ selection, store, client, onClose }: { selection:
           ) : history.times.length === 0 ? (
             <p className="muted">{t('panel.noHistory')}</p>
           ) : (
-            <Chart times={history.times} series={history.series} language={language} range={history.range} ariaLabel={t('panel.last24h')} />
+            <Chart times={history.times} series={history.series} language={language} range={history.range} ariaLabel={t('panel.last24h')} timeLabel={t('chart.time')} />
           )}
         </section>
       )}

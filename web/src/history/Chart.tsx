@@ -5,7 +5,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { CITY_TIME_ZONE, formatNumber } from '../i18n/format.js';
+import { CITY_TIME_ZONE, cityMidnight, cityDate, formatDateTime, formatDayMonth, formatNumber, formatTime } from '../i18n/format.js';
 
 export interface ChartSeries {
   label: string;
@@ -24,13 +24,29 @@ export interface ChartProps {
   /** Draws a vertical marker at this instant (the history view's current moment). */
   marker?: number;
   ariaLabel: string;
+  /** The legend's name for the time column, translated. */
+  timeLabel: string;
   /** The time axis' extent, epoch ms; by default the data's (which a single point makes meaningless). */
   range?: [number, number];
 }
 
 const AXIS = { stroke: '#9fb0c2', grid: { stroke: '#233040', width: 1 }, ticks: { stroke: '#233040' } };
+const DAY_S = 86_400;
 
-export function Chart({ times, series, language, height = 180, marker, ariaLabel, range }: ChartProps) {
+/**
+ * Time ticks in the language's own conventions (uPlot's defaults are English): hours and minutes, with
+ * the day and month at midnight, and only days when the ticks are a day or more apart.
+ */
+function timeTicks(language: string) {
+  return (_plot: uPlot, ticks: number[], _axis: number, _space: number, increment: number) =>
+    ticks.map((seconds) => {
+      const ms = seconds * 1000;
+      if (increment >= DAY_S) return formatDayMonth(language, ms);
+      return cityMidnight(cityDate(ms)) === ms ? formatDayMonth(language, ms) : formatTime(language, ms);
+    });
+}
+
+export function Chart({ times, series, language, height = 180, marker, ariaLabel, timeLabel, range }: ChartProps) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const markerRef = useRef(marker);
@@ -50,12 +66,12 @@ export function Chart({ times, series, language, height = 180, marker, ariaLabel
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true, ...(rangeFrom !== undefined && rangeTo !== undefined ? { range: [rangeFrom / 1000, rangeTo / 1000] as uPlot.Range.MinMax } : {}) } },
       axes: [
-        { ...AXIS },
+        { ...AXIS, values: timeTicks(language) },
         { ...AXIS, scale: 'left', values: (_plot, ticks) => ticks.map((tick) => formatNumber(language, tick, 1)) },
         ...(hasRight ? [{ ...AXIS, scale: 'right', side: 1, grid: { show: false }, values: (_plot: uPlot, ticks: number[]) => ticks.map((tick) => formatNumber(language, tick, 0)) }] : []),
       ],
       series: [
-        {},
+        { label: timeLabel, value: (_plot: uPlot, seconds: number | null) => (seconds === null ? '—' : formatDateTime(language, seconds * 1000)) },
         ...series.map((item) => ({ label: item.label, stroke: item.color, width: 2, scale: item.rightAxis ? 'right' : 'left', spanGaps: false, value: (_plot: uPlot, value: number | null) => (value === null ? '—' : formatNumber(language, value, 1)) })),
       ],
       hooks: {
@@ -86,7 +102,7 @@ export function Chart({ times, series, language, height = 180, marker, ariaLabel
       plot.current?.destroy();
       plot.current = undefined;
     };
-  }, [times, series, language, height, rangeFrom, rangeTo]);
+  }, [times, series, language, timeLabel, height, rangeFrom, rangeTo]);
 
   useEffect(() => plot.current?.redraw(false), [marker]);
 

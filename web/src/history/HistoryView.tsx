@@ -12,7 +12,7 @@ import { ChoroplethLegend } from '../layers/LayerPanel.js';
 import type { LiveStore } from '../live/live-store.js';
 import type { MapController } from '../map/map-controller.js';
 import { Chart, type ChartSeries } from './Chart.js';
-import { historyRange, loadHistory, trafficAt, zonesAt, ZONE_METRICS, type HistoryFrames, type ZoneMetric } from './history-data.js';
+import { historyRange, loadHistory, trafficAt, zonesAt, zonesCsv, ZONE_METRICS, type HistoryFrames, type ZoneMetric } from './history-data.js';
 
 const PLAY_FRAME_MS = 600;
 const ZONE_COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292', '#a1887f', '#90a4ae'];
@@ -75,19 +75,14 @@ export function HistoryView({ client, store, controller, role }: { client: ApiCl
   }, [playing, frames]);
 
   const zoneName = (id: string) => String(base.current.zones.features.find((zone) => zone.id === id)?.properties.name ?? id);
-  const series: ChartSeries[] = useMemo(
-    () =>
-      typeof frames === 'string'
-        ? []
-        : [...frames.zones.entries()].filter(([, values]) => values.some((value) => value !== null)).map(([zone, values], position) => ({ label: zoneName(zone), color: ZONE_COLORS[position % ZONE_COLORS.length]!, values })),
-    [frames],
-  );
+  // The zones with data in the range: what the chart draws and the CSV holds.
+  const shownZones = useMemo(() => (typeof frames === 'string' ? [] : [...frames.zones.entries()].filter(([, values]) => values.some((value) => value !== null))), [frames]);
+  const series: ChartSeries[] = useMemo(() => shownZones.map(([zone, values], position) => ({ label: zoneName(zone), color: ZONE_COLORS[position % ZONE_COLORS.length]!, values })), [shownZones]);
 
   const download = async () => {
     setDownloadError(false);
     try {
-      const kind = ZONE_METRICS.find((item) => item.metric === metric)!.kind;
-      const blob = await client.historyCsv({ kind, metric, zone: base.current.zones.features.map((zone) => zone.id).slice(0, 20).join(','), from: range.from, to: range.to, every: range.every });
+      const blob = await zonesCsv(client, range, metric, shownZones.map(([zone]) => zone));
       const link = document.createElement('a');
       link.href = URL.createObjectURL(blob);
       link.download = `${metric}-${date}-${days}d.csv`;
@@ -107,7 +102,7 @@ export function HistoryView({ client, store, controller, role }: { client: ApiCl
       <div className="history-controls">
         <label>
           {t('history.day')}
-          <input type="date" value={date} max={cityDate(Date.now())} onChange={(event) => event.target.value && setDate(event.target.value)} />
+          <input type="date" lang={language} value={date} max={cityDate(Date.now())} onChange={(event) => event.target.value && setDate(event.target.value)} />
         </label>
         <label>
           {t('history.span')}
@@ -161,7 +156,7 @@ export function HistoryView({ client, store, controller, role }: { client: ApiCl
           {series.length === 0 ? (
             <p className="muted">{t('panel.noHistory')}</p>
           ) : (
-            <Chart times={loaded.times} series={series} language={language} height={240} marker={moment} range={[range.from, range.to]} ariaLabel={t('history.zoneComparison')} />
+            <Chart times={loaded.times} series={series} language={language} height={240} marker={moment} range={[range.from, range.to]} ariaLabel={t('history.zoneComparison')} timeLabel={t('chart.time')} />
           )}
           <ul className="zone-values">
             {series.map((item) => {

@@ -9,7 +9,7 @@ import { cityMidnight } from '../i18n/format.js';
 
 const DAY_MS = 86_400_000;
 /** The api answers at most this many ids per series parameter. */
-const IDS_PER_REQUEST = 20;
+export const IDS_PER_REQUEST = 20;
 
 export const ZONE_METRICS = [
   { metric: 'pm25', kind: 'air_quality' },
@@ -43,7 +43,7 @@ export interface HistoryFrames {
   occupancy: Map<string, (number | null)[]>;
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
+export function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
   for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
   return result;
@@ -81,6 +81,21 @@ export async function loadHistory(client: ApiClient, range: HistoryRange, metric
   const times: number[] = [];
   for (let time = start; time < end; time += range.stepMs) times.push(time);
   return { times, metric, unit: zones[0]?.unit ?? null, zones: onGrid(zones, times, 'zone'), speed: onGrid(speed, times, 'segment'), occupancy: onGrid(occupancy, times, 'segment') };
+}
+
+/**
+ * The CSV of exactly the zones the chart shows, however many: one export per batch the api accepts,
+ * merged into one file in the api's own order (time, then zone in the order asked).
+ */
+export async function zonesCsv(client: ApiClient, range: HistoryRange, metric: ZoneMetric, zoneIds: string[]): Promise<Blob> {
+  const kind = ZONE_METRICS.find((item) => item.metric === metric)!.kind;
+  const texts = await Promise.all(chunks(zoneIds, IDS_PER_REQUEST).map(async (ids) => (await client.historyCsv({ kind, metric, zone: ids.join(','), from: range.from, to: range.to, every: range.every })).text()));
+  const header = texts[0]?.split('\n', 1)[0] ?? '';
+  const rows = texts.flatMap((text) => text.split('\n').slice(1).filter((line) => line !== ''));
+  // Stable: within one time, the batches' zones keep the order they were asked in.
+  const time = (row: string) => row.slice(0, row.indexOf(','));
+  rows.sort((a, b) => (time(a) === time(b) ? 0 : time(a) < time(b) ? -1 : 1));
+  return new Blob([[header, ...rows].join('\n') + '\n'], { type: 'text/csv;charset=utf-8' });
 }
 
 /** The traffic layer at one moment: each segment's speed, occupancy and the congestion they mean. */

@@ -35,6 +35,10 @@ export function formatTime(language: string, epochMs: number): string {
   return dateFormat(language, { hour: '2-digit', minute: '2-digit' }).format(epochMs);
 }
 
+export function formatDayMonth(language: string, epochMs: number): string {
+  return dateFormat(language, { day: 'numeric', month: 'numeric' }).format(epochMs);
+}
+
 export function formatDate(language: string, epochMs: number): string {
   return dateFormat(language, { weekday: 'short', day: 'numeric', month: 'numeric', year: 'numeric' }).format(epochMs);
 }

@@ -25,13 +25,19 @@ export async function initI18n(language: Language = storedLanguage()): Promise<t
     interpolation: { escapeValue: false },
     returnNull: false,
   });
-  document.documentElement.lang = language;
+  labelDocument();
   return i18next;
 }
 
 export async function switchLanguage(language: Language): Promise<void> {
   globalThis.localStorage?.setItem(STORAGE_KEY, language);
-  document.documentElement.lang = language;
   await i18next.changeLanguage(language);
+  labelDocument();
+}
+
+/** The page's language (which native controls such as the date picker follow) and its title. */
+function labelDocument(): void {
+  document.documentElement.lang = i18next.language;
+  document.title = i18next.t('app.title');
 }
 

@@ -3,18 +3,22 @@
  * Operators acknowledge and resolve with a note and report new ones by clicking the map; a viewer
  * sees the same list without the actions.
  */
-import { useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, type ApiClient } from '../api/client.js';
+import type { ApiClient } from '../api/client.js';
 import { SEVERITIES, type Incident, type Role, type Severity } from '../api/types.js';
 import { hasRole } from '../auth/roles.js';
 import { formatAge, formatDateTime } from '../i18n/format.js';
+import { actionLabel, categoryLabel, incidentTypeLabel } from '../i18n/labels.js';
 import { SEVERITY_COLORS } from '../layers/palette.js';
 import type { LiveStore } from '../live/live-store.js';
-import { useStoreVersion } from '../live/use-store.js';
+import { useStoreValue } from '../live/use-store.js';
+import { ErrorNote } from '../ui/ErrorNote.js';
 import { DEFAULT_FILTER, filterIncidents, sortIncidents, type IncidentFilter } from './sort.js';
 
 const CATEGORIES = ['traffic', 'naturalDisaster', 'weather', 'environment', 'health', 'security', 'other'];
+/** How often the ages ("5 minutes ago") move on when no incident changes. */
+const AGE_TICK_MS = 30_000;
 
 export interface IncidentPanelProps {
   store: LiveStore;
@@ -29,10 +33,16 @@ export interface IncidentPanelProps {
 
 export function IncidentPanel({ store, client, role, selectedId, onSelect, onChanged, reporting, onReport }: IncidentPanelProps) {
   const { t, i18n } = useTranslation();
-  useStoreVersion(store);
+  // Device readings do not touch the list: it re-sorts only when an incident changes.
+  const version = useStoreValue(store, () => store.incidentsVersion);
   const [filter, setFilter] = useState<IncidentFilter>(DEFAULT_FILTER);
-  const all = sortIncidents(store.incidents.values());
-  const shown = filterIncidents(all, filter);
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((tick) => tick + 1), AGE_TICK_MS);
+    return () => clearInterval(timer);
+  }, []);
+  const all = useMemo(() => sortIncidents(store.incidents.values()), [store, version]);
+  const shown = useMemo(() => filterIncidents(all, filter), [all, filter]);
   const zoneName = (id: string | null | undefined) => (id ? String(store.feature('zones', id)?.properties.name ?? id) : t('incidents.noZone'));
   const canAct = hasRole(role, 'operator');
 
@@ -88,7 +98,7 @@ export function IncidentPanel({ store, client, role, selectedId, onSelect, onCha
               <button type="button" className="incident-summary" onClick={() => onSelect(incident.id === selectedId ? undefined : incident)} aria-expanded={incident.id === selectedId}>
                 <span className="severity-bar" style={{ background: SEVERITY_COLORS[incident.severity] }} aria-hidden="true" />
                 <span className="incident-main">
-                  <span className="incident-type">{t(`incidentType.${incident.type}`, { defaultValue: incident.type })}</span>
+                  <span className="incident-type">{incidentTypeLabel(t, incident.type, incident.category)}</span>
                   <span className="incident-meta">
                     {t(`severity.${incident.severity}`)} · {zoneName(incident.zone)} · {formatAge(i18n.language, incident.openedAt)}
                   </span>
@@ -108,7 +118,7 @@ function IncidentDetails({ incident, client, canAct, onChanged }: { incident: In
   const { t, i18n } = useTranslation();
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
 
   const act = async (action: 'acknowledge' | 'resolve') => {
     setBusy(true);
@@ -117,7 +127,7 @@ function IncidentDetails({ incident, client, canAct, onChanged }: { incident: In
       onChanged(await (action === 'acknowledge' ? client.acknowledge(incident.id, note.trim()) : client.resolve(incident.id, note.trim())));
       setNote('');
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : t('common.failed'));
+      setError(failure);
     } finally {
       setBusy(false);
     }
@@ -139,13 +149,13 @@ function IncidentDetails({ incident, client, canAct, onChanged }: { incident: In
           </>
         )}
         <dt>{t('incidents.category')}</dt>
-        <dd>{t(`category.${incident.category}`, { defaultValue: incident.category })}</dd>
+        <dd>{categoryLabel(t, incident.category)}</dd>
       </dl>
       {incident.history && incident.history.length > 0 && (
         <ol className="incident-history" aria-label={t('incidents.history')}>
           {incident.history.map((entry) => (
             <li key={`${entry.at}-${entry.action}`}>
-              <time dateTime={new Date(entry.at).toISOString()}>{formatDateTime(i18n.language, entry.at)}</time> {t(`action.${entry.action}`, { defaultValue: entry.action })} · {entry.actor}
+              <time dateTime={new Date(entry.at).toISOString()}>{formatDateTime(i18n.language, entry.at)}</time> {actionLabel(t, entry.action)} · {entry.actor}
               {entry.note ? `: ${entry.note}` : ''}
             </li>
           ))}
@@ -157,11 +167,7 @@ function IncidentDetails({ incident, client, canAct, onChanged }: { incident: In
             {t('incidents.note')}
             <textarea value={note} onChange={(event) => setNote(event.target.value)} rows={2} maxLength={1000} />
           </label>
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
+          {error !== undefined && <ErrorNote failure={error} />}
           <div className="actions">
             {incident.status === 'open' && (
               <button type="button" className="primary" disabled={busy} onClick={() => void act('acknowledge')}>

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, type ApiClient } from '../api/client.js';
+import type { ApiClient } from '../api/client.js';
 import { SEVERITIES, type Incident, type Severity } from '../api/types.js';
 import { formatNumber } from '../i18n/format.js';
+import { ErrorNote } from '../ui/ErrorNote.js';
 
 /** What an operator can report by hand, with the FIWARE Alert category each belongs to. */
 export const REPORTABLE: { type: string; category: string }[] = [
@@ -21,7 +22,7 @@ export function ReportForm({ client, location, onDone, onCancel }: { client: Api
   const [type, setType] = useState(REPORTABLE[0]!.type);
   const [severity, setSeverity] = useState<Severity>('medium');
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
@@ -32,7 +33,7 @@ export function ReportForm({ client, location, onDone, onCancel }: { client: Api
       const category = REPORTABLE.find((item) => item.type === type)?.category ?? 'other';
       onDone(await client.reportIncident({ type, category, severity, description: description.trim() || t(`incidentType.${type}`), ...location }));
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : t('common.failed'));
+      setError(failure);
     } finally {
       setBusy(false);
     }
@@ -67,11 +68,7 @@ export function ReportForm({ client, location, onDone, onCancel }: { client: Api
         {t('report.description')}
         <textarea value={description} onChange={(event) => setDescription(event.target.value)} rows={3} maxLength={1000} />
       </label>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      {error !== undefined && <ErrorNote failure={error} />}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
           {t('report.submit')}

@@ -99,6 +99,22 @@ function draw(context: CanvasRenderingContext2D, icon: IconName): void {
   context.stroke(path);
 }
 
+/** An icon on a neutral disc, as an image URL for the legend (undefined where there is no canvas). */
+export function iconDataUrl(icon: IconName, disc: string): string | undefined {
+  const ratio = 2;
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = SIZE * ratio;
+  const context = canvas.getContext?.('2d');
+  if (!context) return undefined;
+  context.scale(ratio, ratio);
+  context.fillStyle = disc;
+  context.beginPath();
+  context.arc(SIZE / 2, SIZE / 2, SIZE / 2, 0, Math.PI * 2);
+  context.fill();
+  draw(context, icon);
+  return canvas.toDataURL('image/png');
+}
+
 export function addIncidentIcons(map: MapLibreMap): void {
   const ratio = 2;
   for (const icon of ICONS) {

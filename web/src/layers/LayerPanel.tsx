@@ -1,4 +1,7 @@
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
+import { iconDataUrl } from '../incidents/icons.js';
+import { formatNumber } from '../i18n/format.js';
 import { CHOROPLETHS, LIVE_CHOROPLETHS } from '../map/choropleth.js';
 import type { LayerGroup, LegendItem } from './definitions.js';
 
@@ -13,11 +16,20 @@ export interface LayerPanelProps {
 }
 
 function Swatch({ item }: { item: LegendItem }) {
+  if (item.shape === 'icon' && item.icon) {
+    const url = iconDataUrl(item.icon, item.color);
+    return url ? <img className="swatch-icon" src={url} alt="" /> : <span className="swatch swatch-dot" style={{ background: item.color }} aria-hidden="true" />;
+  }
   return <span className={`swatch swatch-${item.shape}`} style={{ background: item.color }} aria-hidden="true" />;
 }
 
+function rangeText(t: TFunction, language: string, range: NonNullable<LegendItem['range']>): string {
+  const from = formatNumber(language, range.from, 1);
+  return range.to === undefined ? t('legend.atLeast', { from }) : t('legend.range', { from, to: formatNumber(language, range.to, 1) });
+}
+
 export function LayerPanel({ groups, visible, onToggle, choropleth, onChoropleth, disabled }: LayerPanelProps) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   return (
     <nav className="layer-panel" aria-label={t('layers.title')}>
       <h2>{t('layers.title')}</h2>
@@ -32,10 +44,10 @@ export function LayerPanel({ groups, visible, onToggle, choropleth, onChoropleth
             {visible[group.id] && !off && (
               <ul className="legend" aria-label={t('layers.legendOf', { layer: t(`layers.${group.id}`) })}>
                 {group.legend.map((item) => (
-                  <li key={item.label + (item.suffix ?? '')}>
+                  <li key={`${item.label}-${item.range?.from ?? ''}`}>
                     <Swatch item={item} />
                     {t(item.label)}
-                    {item.suffix ? ` ${item.suffix}` : ''}
+                    {item.range ? ` ${rangeText(t, i18n.language, item.range)}` : ''}
                   </li>
                 ))}
               </ul>
@@ -62,14 +74,14 @@ export function LayerPanel({ groups, visible, onToggle, choropleth, onChoropleth
 }
 
 export function ChoroplethLegend({ metric }: { metric: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const steps = CHOROPLETHS[metric]?.steps ?? [];
   return (
     <ul className="legend" aria-label={t(`zoneMetric.${metric}`)}>
       {steps.map((step) => (
         <li key={step.from}>
           <span className="swatch swatch-area" style={{ background: step.color }} aria-hidden="true" />
-          ≥ {Math.ceil(step.from)}
+          {t('legend.atLeast', { from: formatNumber(i18n.language, Math.ceil(step.from), 0) })}
         </li>
       ))}
     </ul>

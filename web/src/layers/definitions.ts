@@ -4,6 +4,7 @@
  */
 import type { ExpressionSpecification, LayerSpecification } from '@maplibre/maplibre-gl-style-spec';
 import type { LayerName } from '../api/types.js';
+import { ICONS, type IconName } from '../incidents/icons.js';
 import { FONT_BOLD, FONT_REGULAR } from '../map/fonts.js';
 import { AQI_BANDS, AQI_NO_DATA, BASE_COLORS, CONGESTION_COLORS, FLOOD_COLORS, NOISE_STEPS, PARKING_STEPS, SEVERITY_COLORS, STREETLIGHT_COLORS } from './palette.js';
 
@@ -11,9 +12,11 @@ export interface LegendItem {
   color: string;
   /** A translation key. */
   label: string;
-  /** Extra words appended untranslated (a numeric range). */
-  suffix?: string;
-  shape: 'line' | 'dot' | 'ring' | 'area';
+  /** A numeric band after the label, formatted for the language. */
+  range?: { from: number; to?: number };
+  shape: 'line' | 'dot' | 'ring' | 'area' | 'icon';
+  /** For `icon`: the incident icon shown. */
+  icon?: IconName;
 }
 
 export interface LayerGroup {
@@ -165,7 +168,7 @@ export function layerGroups(): LayerGroup[] {
       legend: NOISE_STEPS.map((band, index) => ({
         color: band.color,
         label: 'legend.dba',
-        suffix: index + 1 < NOISE_STEPS.length ? `${band.from}–${NOISE_STEPS[index + 1]!.from}` : `≥ ${band.from}`,
+        range: { from: band.from, to: NOISE_STEPS[index + 1]?.from },
         shape: 'dot' as const,
       })),
     },
@@ -212,6 +215,8 @@ export function layerGroups(): LayerGroup[] {
           id: 'parking-label',
           type: 'symbol',
           source: 'parking',
+          // Thousands of "P"s at city scale are unreadable and cost symbol placement on every update.
+          minzoom: 12,
           layout: { 'text-field': 'P', 'text-font': [FONT_BOLD], 'text-size': zoomed(8, 13), 'text-allow-overlap': true },
           paint: { 'text-color': '#0b1118' },
         },
@@ -259,18 +264,6 @@ export function layerGroups(): LayerGroup[] {
       interactive: ['incident-point'],
       layers: [
         {
-          id: 'incident-pulse',
-          type: 'circle',
-          source: 'incidents',
-          paint: {
-            'circle-color': 'rgba(0,0,0,0)',
-            'circle-radius': 14,
-            'circle-stroke-width': 3,
-            'circle-stroke-color': ['match', get('severity'), ...Object.entries(SEVERITY_COLORS).flatMap(([level, color]) => [level, color]), SEVERITY_COLORS.medium] as ExpressionSpecification,
-            'circle-stroke-opacity': ['case', ['boolean', ['feature-state', 'fresh'], false], 1, 0],
-          },
-        },
-        {
           id: 'incident-point',
           type: 'circle',
           source: 'incidents',
@@ -289,7 +282,10 @@ export function layerGroups(): LayerGroup[] {
           layout: { 'icon-image': ['concat', 'incident-', ['coalesce', get('icon'), 'generic']], 'icon-allow-overlap': true, 'icon-ignore-placement': true, 'icon-size': 0.85 },
         },
       ],
-      legend: (['critical', 'high', 'medium', 'low', 'informational'] as const).map((level) => ({ color: SEVERITY_COLORS[level], label: `severity.${level}`, shape: 'dot' as const })),
+      legend: [
+        ...(['critical', 'high', 'medium', 'low', 'informational'] as const).map((level) => ({ color: SEVERITY_COLORS[level], label: `severity.${level}`, shape: 'dot' as const })),
+        ...ICONS.map((icon) => ({ color: BASE_COLORS.legendDisc, label: `legend.icon.${icon}`, shape: 'icon' as const, icon })),
+      ],
     },
   ];
 }

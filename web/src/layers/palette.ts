@@ -40,4 +40,5 @@ export const BASE_COLORS = {
   roadCasing: '#0a0f15',
   label: '#c7d2de',
   labelHalo: '#05090e',
+  legendDisc: '#5c6673',
 } as const;

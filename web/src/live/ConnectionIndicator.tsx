@@ -1,11 +1,15 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatTime } from '../i18n/format.js';
+import type { LiveStore } from './live-store.js';
 import type { ConnectionState } from './stream.js';
+import { useStoreValue } from './use-store.js';
 
 /** Live, reconnecting (with the countdown) or closed — and how old the newest data is. */
-export function ConnectionIndicator({ state, retryAt, lastUpdate }: { state: ConnectionState; retryAt: number | undefined; lastUpdate: number | undefined }) {
+export function ConnectionIndicator({ state, retryAt, store }: { state: ConnectionState; retryAt: number | undefined; store: LiveStore }) {
   const { t, i18n } = useTranslation();
+  // Read here, not in the console: a message must not re-render everything around the map.
+  const lastUpdate = useStoreValue(store, () => store.lastUpdate);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);

@@ -1,7 +1,9 @@
 /**
  * What the console knows of the city right now, kept from the api's layers and stream. Each stream message
  * is turned into per-source diffs (`GeoJSONSource.updateData`), so the map moves without reloading its
- * sources; panels and the summary strip read the same store and re-render on its version.
+ * sources; panels and the summary strip read the same store. With 10,000 devices a message must cost little
+ * beyond its own diffs: the zone summaries, which walk every device, are recomputed at most once a second,
+ * and the incident list has its own version so that device readings do not re-sort it.
  */
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
 import type { Feature, FeatureCollection, Incident, LayerName, Properties, SegmentState, StreamDevice, StreamMessage } from '../api/types.js';
@@ -23,6 +25,16 @@ const STATIC_SEGMENT_PROPERTIES = ['id', 'name', 'nameEn', 'roadKind', 'zone', '
 
 /** How long a new incident pulses on the map unless someone looks at it first. */
 export const FRESH_MS = 120_000;
+/** The zone summaries walk every device: at most this often. */
+export const ZONE_REFRESH_MS = 1000;
+
+/** A new incident the map marks until someone looks at it. */
+export interface FreshIncident {
+  id: string;
+  lon: number;
+  lat: number;
+  severity: Incident['severity'];
+}
 
 export class LiveStore {
   readonly devices = new Map<string, StreamDevice>();
@@ -32,7 +44,11 @@ export class LiveStore {
   private readonly features = new Map<LayerName, Map<string, Feature>>();
   private readonly listeners = new Set<() => void>();
   private snapshotSeen = false;
+  private zonesRefreshedAt = -Infinity;
+  private zonesStale = false;
   version = 0;
+  /** Bumped only when the incidents (or which of them are fresh) change. */
+  incidentsVersion = 0;
   lastUpdate: number | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -78,7 +94,9 @@ export class LiveStore {
     }
     for (const incident of message.incidents) this.putIncident(incident, diffs, !snapshot && this.snapshotSeen);
     this.snapshotSeen ||= snapshot;
-    this.refreshZones(diffs);
+    this.zonesStale = true;
+    if (snapshot) this.refreshZones(diffs);
+    else this.refreshZonesIfDue(diffs);
     this.lastUpdate = message.ts;
     this.changed();
     return diffs.result();
@@ -88,14 +106,33 @@ export class LiveStore {
   applyIncident(incident: Incident): SourceDiffs {
     const diffs = new DiffBuilder();
     this.putIncident(incident, diffs, false);
+    this.zonesStale = true;
+    this.refreshZonesIfDue(diffs);
+    this.changed();
+    return diffs.result();
+  }
+
+  /** The zone summaries a throttled message left behind, for a timer to bring up to date. */
+  flushZones(): SourceDiffs {
+    if (!this.zonesStale) return {};
+    const diffs = new DiffBuilder();
     this.refreshZones(diffs);
     this.changed();
     return diffs.result();
   }
 
+  freshIncidents(): FreshIncident[] {
+    return [...this.fresh.keys()].flatMap((id) => {
+      const incident = this.incidents.get(id);
+      return incident ? [{ id, lon: incident.lon, lat: incident.lat, severity: incident.severity }] : [];
+    });
+  }
+
   /** Stops a new incident's pulse: someone has seen it. */
   markSeen(id: string): void {
-    if (this.fresh.delete(id)) this.changed();
+    if (!this.fresh.delete(id)) return;
+    this.incidentsVersion += 1;
+    this.changed();
   }
 
   expireFresh(): boolean {
@@ -106,7 +143,10 @@ export class LiveStore {
       this.fresh.delete(id);
       expired = true;
     }
-    if (expired) this.changed();
+    if (expired) {
+      this.incidentsVersion += 1;
+      this.changed();
+    }
     return expired;
   }
 
@@ -173,6 +213,7 @@ export class LiveStore {
     }
     const known = this.incidents.has(incident.id);
     this.incidents.set(incident.id, incident);
+    this.incidentsVersion += 1;
     if (!known && announce) this.fresh.set(incident.id, this.now());
     if (incident.status !== 'open') this.fresh.delete(incident.id);
     const feature = incidentFeature(incident);
@@ -184,13 +225,19 @@ export class LiveStore {
   }
 
   private removeIncident(id: string, diffs: DiffBuilder): void {
-    this.incidents.delete(id);
+    if (this.incidents.delete(id)) this.incidentsVersion += 1;
     this.fresh.delete(id);
     this.dropFeature('incidents', id, diffs);
   }
 
+  private refreshZonesIfDue(diffs: DiffBuilder): void {
+    if (this.now() - this.zonesRefreshedAt >= ZONE_REFRESH_MS) this.refreshZones(diffs);
+  }
+
   /** The zones layer's live summary, recomputed from the devices and incidents the stream keeps current. */
   private refreshZones(diffs: DiffBuilder): void {
+    this.zonesStale = false;
+    this.zonesRefreshedAt = this.now();
     const zones = this.features.get('zones');
     if (!zones || this.devices.size === 0) return;
     const summaries = zoneSummaries(this.devices.values(), this.incidents.values());

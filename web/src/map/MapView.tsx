@@ -5,7 +5,10 @@ import { MapController, type MapControllerOptions } from './map-controller.js';
 /** maplibre's own control strings, from our translation files. */
 const CONTROL_STRINGS = ['NavigationControl.ZoomIn', 'NavigationControl.ZoomOut', 'NavigationControl.ResetBearing', 'ScaleControl.Meters', 'ScaleControl.Kilometers', 'AttributionControl.ToggleAttribution', 'AttributionControl.MapFeedback'];
 
-export interface MapViewProps extends Omit<MapControllerOptions, 'container' | 'language' | 'locale'> {
+/** The credits for the data the map draws: zone boundaries (GPL-3.0) and the project's own water and roads. */
+const ATTRIBUTIONS = ['map.attributionZones', 'map.attributionCity'];
+
+export interface MapViewProps extends Omit<MapControllerOptions, 'container' | 'language' | 'locale' | 'attribution'> {
   onReady: (controller: MapController) => void;
 }
 
@@ -25,6 +28,7 @@ export function MapView({ styleUrl, onSelect, onPick, onReady }: MapViewProps) {
       styleUrl,
       language: i18n.language,
       locale,
+      attribution: ATTRIBUTIONS.map((key) => t(key)),
       onSelect: (selection) => callbacks.current.onSelect(selection),
       onPick: (lngLat) => callbacks.current.onPick(lngLat),
     });
@@ -37,7 +41,7 @@ export function MapView({ styleUrl, onSelect, onPick, onReady }: MapViewProps) {
     // The map is created once per mount; language changes go through setLanguage below.
   }, [styleUrl]);
 
-  useEffect(() => controller.current?.setLanguage(i18n.language), [i18n.language]);
+  useEffect(() => controller.current?.setLanguage(i18n.language, ATTRIBUTIONS.map((key) => t(key))), [i18n.language, t]);
 
   return <div className="map" ref={container} role="region" aria-label={t('map.label')} data-testid="map" />;
 }

@@ -2,6 +2,7 @@
  * The console's own base map, as data: a dark control-room style drawn from what ships with the platform
  * — zones (from the api, so a city's own ZONES_FILE shows), the Hàn river and coast (bundled), the road
  * network (the api's traffic layer) — with labels in the bundled font. Nothing comes from the internet.
+ * The credits are translated, so the map controller shows them (`map.attribution*`), not the sources.
  */
 import type { StyleSpecification } from '@maplibre/maplibre-gl-style-spec';
 import water from '../../../simulators/data/water.geojson?raw';
@@ -10,17 +11,14 @@ import { fontFaces, FONT_REGULAR } from './fonts.js';
 
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 
-export const ZONE_ATTRIBUTION = 'Ranh giới hành chính / boundaries: dvhcvn (daohoangson), gis.chinhphu.vn — GPL-3.0';
-export const CITY_ATTRIBUTION = 'Sông, bờ biển, đường / river, coast, roads: City operations platform — Apache-2.0';
-
 export function baseStyle(): StyleSpecification {
   return {
     version: 8,
     name: 'city-ioc-dark',
     'font-faces': fontFaces(),
     sources: {
-      zones: { type: 'geojson', data: EMPTY, promoteId: 'id', attribution: ZONE_ATTRIBUTION },
-      water: { type: 'geojson', data: JSON.parse(water) as GeoJSON.FeatureCollection, attribution: CITY_ATTRIBUTION },
+      zones: { type: 'geojson', data: EMPTY, promoteId: 'id' },
+      water: { type: 'geojson', data: JSON.parse(water) as GeoJSON.FeatureCollection },
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': BASE_COLORS.sea } },

@@ -1,8 +1,9 @@
 /**
  * One label point per zone: the centroid of its largest polygon. Labelling the polygons themselves would
- * repeat a district's name on every island and enclave of a MultiPolygon.
+ * repeat a district's name on every island and enclave of a MultiPolygon. The same point is where the map
+ * flies to for a zone; a road segment's is its middle vertex.
  */
-import type { FeatureCollection } from '../api/types.js';
+import type { Feature, FeatureCollection } from '../api/types.js';
 
 type Ring = [number, number][];
 
@@ -23,14 +24,23 @@ function ringCentroid(ring: Ring): { area: number; x: number; y: number } {
   return area === 0 ? { area: 0, x: ring[0]?.[0] ?? 0, y: ring[0]?.[1] ?? 0 } : { area: Math.abs(area), x: x / (6 * area), y: y / (6 * area) };
 }
 
+export function featureCentre(feature: Feature): [number, number] | undefined {
+  const { type, coordinates } = feature.geometry;
+  if (type === 'Point') return coordinates as [number, number];
+  if (type === 'LineString') {
+    const line = coordinates as [number, number][];
+    return line[Math.floor(line.length / 2)];
+  }
+  const polygons = (type === 'Polygon' ? [coordinates] : type === 'MultiPolygon' ? coordinates : []) as Ring[][];
+  const best = polygons.map((polygon) => ringCentroid(polygon[0] ?? [])).sort((a, b) => b.area - a.area)[0];
+  return best ? [best.x, best.y] : undefined;
+}
+
 export function labelPoints(zones: FeatureCollection): GeoJSON.FeatureCollection {
   const features: GeoJSON.Feature[] = [];
   for (const zone of zones.features) {
-    const { type, coordinates } = zone.geometry;
-    const polygons = (type === 'Polygon' ? [coordinates] : type === 'MultiPolygon' ? coordinates : []) as Ring[][];
-    const best = polygons.map((polygon) => ringCentroid(polygon[0] ?? [])).sort((a, b) => b.area - a.area)[0];
-    if (!best) continue;
-    features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [best.x, best.y] }, properties: { id: zone.id, name: zone.properties.name } });
+    const centre = featureCentre(zone);
+    if (centre) features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: centre }, properties: { id: zone.id, name: zone.properties.name } });
   }
   return { type: 'FeatureCollection', features };
 }

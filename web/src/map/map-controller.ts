@@ -8,19 +8,21 @@ import type { GeoJSONSource, MapGeoJSONFeature } from 'maplibre-gl';
 import type { FeatureCollection, LayerName } from '../api/types.js';
 import { addIncidentIcons } from '../incidents/icons.js';
 import { interactiveLayers, layerGroups, type LayerGroup } from '../layers/definitions.js';
-import type { SourceDiffs } from '../live/live-store.js';
-import { baseStyle, CITY_ATTRIBUTION, ZONE_ATTRIBUTION } from './base-style.js';
+import type { FreshIncident, SourceDiffs } from '../live/live-store.js';
+import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
 import { fontFaces } from './fonts.js';
 import { labelPoints } from './label-points.js';
+import { labelScale, scaleSize, type Size } from './label-scale.js';
+import { PulseMarkers } from './pulse-markers.js';
 
 /** Da Nang's mainland; Huyện Hoàng Sa stays in the zones but not in the opening view. */
 export const CITY_BOUNDS: [[number, number], [number, number]] = [[107.82, 15.92], [108.34, 16.22]];
 
 const OWN_SOURCES: LayerName[] = ['traffic', 'environment', 'flood', 'parking', 'streetlights', 'incidents'];
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
-const PULSE_FRAME_MS = 80;
-const PULSE_PERIOD_MS = 1600;
+/** Hover hit tests at most this often: `queryRenderedFeatures` over 10,000 points is not free. */
+const HOVER_MS = 100;
 
 maplibregl.setWorkerUrl(new URL(workerUrl, globalThis.location?.href ?? 'http://localhost/').href);
 
@@ -35,6 +37,8 @@ export interface MapControllerOptions {
   language: string;
   /** maplibre's own control labels, translated. */
   locale: Record<string, string>;
+  /** The data sources to credit, in the language shown. */
+  attribution: string[];
   onSelect: (selection: Selection | undefined) => void;
   onPick: (lngLat: { lon: number; lat: number }) => void;
 }
@@ -45,8 +49,12 @@ export class MapController {
   readonly ready: Promise<void>;
   private selection: Selection | undefined;
   private picking = false;
-  private freshIds = new Set<string>();
-  private pulseTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly pulses: PulseMarkers;
+  private hover: { point: maplibregl.Point; timer?: ReturnType<typeof setTimeout> } | undefined;
+  private attribution: maplibregl.AttributionControl;
+  /** Each symbol layer's `text-size` as defined, before scaling for the screen. */
+  private readonly textSizes = new Map<string, Size>();
+  private scale = 1;
   private readonly hidden = new Set<string>();
 
   constructor(private readonly options: MapControllerOptions) {
@@ -55,35 +63,38 @@ export class MapController {
       style: options.styleUrl ?? baseStyle(),
       bounds: CITY_BOUNDS,
       fitBoundsOptions: { padding: 16 },
-      attributionControl: { compact: false, customAttribution: options.styleUrl ? [ZONE_ATTRIBUTION, CITY_ATTRIBUTION] : undefined },
+      attributionControl: false,
       locale: options.locale,
       maxZoom: 19,
+      // Labels fading in after every live update would keep the map repainting between deltas.
+      fadeDuration: 0,
       dragRotate: false,
       pitchWithRotate: false,
     });
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
     this.map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+    this.attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: options.attribution });
+    this.map.addControl(this.attribution);
     this.ready = new Promise((resolve) => this.map.once('load', () => {
       this.install();
       resolve();
     }));
     this.map.on('click', (event) => this.click(event.point, event.lngLat));
-    this.map.on('mousemove', (event) => {
-      const hit = this.picking || this.hitTest(event.point).length > 0;
-      this.map.getCanvas().style.cursor = this.picking ? 'crosshair' : hit ? 'pointer' : '';
-    });
+    this.pulses = new PulseMarkers(this.map);
+    this.map.on('mousemove', (event) => this.hovered(event.point));
+    this.map.on('resize', () => this.scaleLabels());
     if (globalThis.localStorage?.getItem('city.exposeMap') === '1') (globalThis as { __cityMap?: maplibregl.Map }).__cityMap = this.map;
   }
 
   destroy(): void {
-    clearInterval(this.pulseTimer);
+    clearTimeout(this.hover?.timer);
     this.map.remove();
   }
 
   /** Our sources and layers on top of whatever base style loaded (ours, or a city's own). */
   private install(): void {
     if (this.options.styleUrl) this.map.setFontFaces({ ...(this.map.getFontFaces() ?? {}), ...fontFaces() });
-    if (!this.map.getSource('zones')) this.map.addSource('zones', { type: 'geojson', data: EMPTY, promoteId: 'id', attribution: ZONE_ATTRIBUTION });
+    if (!this.map.getSource('zones')) this.map.addSource('zones', { type: 'geojson', data: EMPTY, promoteId: 'id' });
     for (const source of OWN_SOURCES) this.map.addSource(source, { type: 'geojson', data: EMPTY, promoteId: 'id' });
     this.map.addSource('zone-labels', { type: 'geojson', data: EMPTY });
     addIncidentIcons(this.map);
@@ -94,7 +105,20 @@ export class MapController {
         this.map.addLayer({ ...layer, layout: { ...layer.layout, visibility: group.visible ? 'visible' : 'none' } } as maplibregl.LayerSpecification, before);
       }
     }
-    this.setLanguage(this.options.language);
+    for (const layer of this.map.getStyle().layers) {
+      const size = layer.type === 'symbol' ? this.map.getLayoutProperty(layer.id, 'text-size') : undefined;
+      if (typeof size === 'number' || Array.isArray(size)) this.textSizes.set(layer.id, size as Size);
+    }
+    this.scaleLabels();
+    this.setLanguage(this.options.language, this.options.attribution);
+  }
+
+  private scaleLabels(): void {
+    if (this.textSizes.size === 0) return;
+    const scale = labelScale(parseFloat(getComputedStyle(document.documentElement).fontSize) || 15);
+    if (scale === this.scale) return;
+    this.scale = scale;
+    for (const [id, size] of this.textSizes) this.map.setLayoutProperty(id, 'text-size', scaleSize(size, scale));
   }
 
   setData(source: LayerName, collection: FeatureCollection): void {
@@ -129,6 +153,7 @@ export class MapController {
   private applyVisibility(group: LayerGroup): void {
     const visibility = group.visible && !this.hidden.has(group.id) ? 'visible' : 'none';
     for (const layer of group.layers) this.map.setLayoutProperty(layer.id, 'visibility', visibility);
+    if (group.id === 'incidents') this.pulses.setVisible(visibility === 'visible');
   }
 
   /** Colours the zones by a metric of `CHOROPLETHS`, or only outlines them. */
@@ -140,8 +165,16 @@ export class MapController {
     });
   }
 
-  setLanguage(language: string): void {
-    void this.ready.then(() => this.map.setLayoutProperty('traffic-label', 'text-field', ['coalesce', ['get', language === 'en' ? 'nameEn' : 'name'], ['get', 'name']]));
+  /** Road and water names in the language (`nameEn` where the data has one), and the credits in its words. */
+  setLanguage(language: string, attribution: string[]): void {
+    void this.ready.then(() => {
+      const name: maplibregl.ExpressionSpecification = ['coalesce', ['get', language === 'en' ? 'nameEn' : 'name'], ['get', 'name']];
+      for (const layer of ['traffic-label', 'water-label']) if (this.map.getLayer(layer)) this.map.setLayoutProperty(layer, 'text-field', name);
+      // The control takes its strings at construction: a new one replaces it.
+      this.map.removeControl(this.attribution);
+      this.attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: attribution });
+      this.map.addControl(this.attribution);
+    });
   }
 
   select(selection: Selection | undefined): void {
@@ -163,24 +196,8 @@ export class MapController {
   }
 
   /** Incidents that pulse: new ones nobody has looked at yet. */
-  setFresh(ids: Iterable<string>): void {
-    void this.ready.then(() => {
-      const next = new Set(ids);
-      for (const id of this.freshIds) if (!next.has(id)) this.map.setFeatureState({ source: 'incidents', id }, { fresh: false });
-      for (const id of next) this.map.setFeatureState({ source: 'incidents', id }, { fresh: true });
-      this.freshIds = next;
-      if (next.size > 0 && !this.pulseTimer) this.pulseTimer = setInterval(() => this.pulse(), PULSE_FRAME_MS);
-      if (next.size === 0 && this.pulseTimer) {
-        clearInterval(this.pulseTimer);
-        this.pulseTimer = undefined;
-      }
-    });
-  }
-
-  private pulse(): void {
-    const phase = (Date.now() % PULSE_PERIOD_MS) / PULSE_PERIOD_MS;
-    this.map.setPaintProperty('incident-pulse', 'circle-radius', 14 + 18 * phase);
-    this.map.setPaintProperty('incident-pulse', 'circle-stroke-opacity', ['case', ['boolean', ['feature-state', 'fresh'], false], 1 - phase, 0]);
+  setFresh(incidents: readonly FreshIncident[]): void {
+    void this.ready.then(() => this.pulses.set(incidents));
   }
 
   private geojson(source: LayerName): GeoJSONSource | undefined {
@@ -192,6 +209,22 @@ export class MapController {
     if (layers.length === 0) return [];
     const box: [maplibregl.PointLike, maplibregl.PointLike] = [[point.x - 4, point.y - 4], [point.x + 4, point.y + 4]];
     return this.map.queryRenderedFeatures(box, { layers });
+  }
+
+  /** The pointer over a feature: coalesced, and skipped while the map moves (nothing is under a still pointer then). */
+  private hovered(point: maplibregl.Point): void {
+    if (this.hover) {
+      this.hover.point = point;
+      return;
+    }
+    this.hover = { point };
+    this.hover.timer = setTimeout(() => {
+      const latest = this.hover!.point;
+      this.hover = undefined;
+      if (this.map.isMoving()) return;
+      const hit = this.picking || this.hitTest(latest).length > 0;
+      this.map.getCanvas().style.cursor = this.picking ? 'crosshair' : hit ? 'pointer' : '';
+    }, HOVER_MS);
   }
 
   private click(point: maplibregl.Point, lngLat: maplibregl.LngLat): void {

@@ -1,15 +1,17 @@
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { SEVERITIES } from '../api/types.js';
 import { formatNumber } from '../i18n/format.js';
 import { AQI_BANDS, CONGESTION_COLORS, SEVERITY_COLORS } from '../layers/palette.js';
 import type { LiveStore } from '../live/live-store.js';
-import { useStoreVersion } from '../live/use-store.js';
+import { useThrottledStoreVersion } from '../live/use-store.js';
 import { citySummary } from './summary.js';
 
 export function SummaryStrip({ store, onSegment }: { store: LiveStore; onSegment: (id: string) => void }) {
   const { t, i18n } = useTranslation();
-  useStoreVersion(store);
-  const summary = citySummary(store);
+  // The summary walks every device: once a second is as fresh as a wall screen needs.
+  const version = useThrottledStoreVersion(store, 1000);
+  const summary = useMemo(() => citySummary(store), [store, version]);
   const number = (value: number) => formatNumber(i18n.language, value, 0);
   const worst = summary.worstAqiZone;
   const band = worst ? AQI_BANDS[worst.category - 1] : undefined;
@@ -27,9 +29,8 @@ export function SummaryStrip({ store, onSegment }: { store: LiveStore; onSegment
         <span className="summary-label">{t('summary.openIncidents')}</span>
         <span className="summary-value severities">
           {[...SEVERITIES].reverse().map((severity) => (
-            <span key={severity} className="severity-count" title={t(`severity.${severity}`)} style={{ borderColor: SEVERITY_COLORS[severity] }}>
-              <span className="sr-only">{t(`severity.${severity}`)}: </span>
-              {number(summary.incidents[severity])}
+            <span key={severity} className="severity-count" style={{ borderColor: SEVERITY_COLORS[severity] }}>
+              <span className="severity-name">{t(`severity.${severity}`)}</span> {number(summary.incidents[severity])}
             </span>
           ))}
         </span>

@@ -2,7 +2,7 @@
  * The console once signed in: the live map with its layers, the incident list and the summary strip for
  * operators; the history view for planners. It owns the live store and the stream that feeds it.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiClient } from '../api/client.js';
 import { LAYER_NAMES, type Incident, type LayerName, type User } from '../api/types.js';
@@ -13,15 +13,21 @@ import { ReportForm } from '../incidents/ReportForm.js';
 import { layerGroups, type LayerGroup } from '../layers/definitions.js';
 import { LayerPanel } from '../layers/LayerPanel.js';
 import { ConnectionIndicator } from '../live/ConnectionIndicator.js';
-import { LiveStore } from '../live/live-store.js';
+import { LiveStore, ZONE_REFRESH_MS } from '../live/live-store.js';
 import { LiveStream, type ConnectionState } from '../live/stream.js';
 import type { MapController, Selection } from '../map/map-controller.js';
+import { featureCentre } from '../map/label-points.js';
 import { MapView } from '../map/MapView.js';
+import { FeatureSearch } from '../search/FeatureSearch.js';
 import { SummaryStrip } from '../summary/SummaryStrip.js';
 import { HealthBadge } from './HealthBadge.js';
 import { LanguageSwitch } from './LanguageSwitch.js';
 
 type Mode = 'live' | 'history';
+const MODES: readonly Mode[] = ['live', 'history'];
+/** User Timing names: the main-thread time each stream message takes (store, diffs, markers), and when the layers arrived. */
+export const STREAM_MEASURE = 'city:stream-message';
+export const LAYERS_MARK = 'city:layers-loaded';
 
 /** What the history view replays; the rest is hidden while it is open. */
 const HISTORY_GROUPS: readonly LayerGroup['id'][] = ['traffic', 'zones'];
@@ -36,7 +42,6 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
   const store = useMemo(() => new LiveStore(), []);
   const [controller, setController] = useState<MapController | undefined>();
   const [connection, setConnection] = useState<{ state: ConnectionState; retryAt?: number }>({ state: 'connecting' });
-  const [lastUpdate, setLastUpdate] = useState<number | undefined>();
   const [selection, setSelection] = useState<Selection | undefined>();
   const [incidentId, setIncidentId] = useState<string | undefined>();
   const [reporting, setReporting] = useState(false);
@@ -58,13 +63,16 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
         if (!active) return;
         store.load(Object.fromEntries(layers));
         for (const name of LAYER_NAMES) controller.setData(name, store.collection(name));
+        performance.mark(LAYERS_MARK);
         stream = new LiveStream({
           url: () => client.streamUrl(),
           onMessage: (message) => {
+            const start = performance.now();
             const diffs = store.apply(message);
             controller.applyDiffs(diffs, modeRef.current === 'history' ? HISTORY_SOURCES : undefined);
-            controller.setFresh(store.fresh.keys());
-            setLastUpdate(message.ts);
+            controller.setFresh(store.freshIncidents());
+            // A User Timing entry per message, for devtools and `npm run measure:console -w web`.
+            performance.measure(STREAM_MEASURE, { start, detail: { type: message.type, devices: message.devices.length } });
           },
           onState: (state, retryInMs) => setConnection({ state, retryAt: retryInMs === undefined ? undefined : Date.now() + retryInMs }),
           stillAuthorised: () => client.me().then(() => true),
@@ -73,11 +81,14 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
       })
       .catch(() => active && setLoadError(true));
     const expiry = setInterval(() => {
-      if (store.expireFresh()) controller.setFresh(store.fresh.keys());
+      if (store.expireFresh()) controller.setFresh(store.freshIncidents());
     }, 5000);
+    // What the throttled zone summaries left out of the last messages.
+    const zones = setInterval(() => controller.applyDiffs(store.flushZones(), modeRef.current === 'history' ? HISTORY_SOURCES : undefined), ZONE_REFRESH_MS);
     return () => {
       active = false;
       clearInterval(expiry);
+      clearInterval(zones);
       stream?.stop();
     };
   }, [client, controller, store]);
@@ -88,7 +99,7 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
         const incident = store.incidents.get(next.id);
         setIncidentId(next.id);
         store.markSeen(next.id);
-        controller?.setFresh(store.fresh.keys());
+        controller?.setFresh(store.freshIncidents());
         if (incident) controller?.select(next);
         return;
       }
@@ -102,14 +113,14 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
     setIncidentId(incident?.id);
     if (!incident) return;
     store.markSeen(incident.id);
-    controller?.setFresh(store.fresh.keys());
+    controller?.setFresh(store.freshIncidents());
     controller?.select({ source: 'incidents', id: incident.id });
     controller?.flyTo(incident.lon, incident.lat);
   };
 
   const incidentChanged = (incident: Incident) => {
     controller?.applyDiffs(store.applyIncident(incident));
-    controller?.setFresh(store.fresh.keys());
+    controller?.setFresh(store.freshIncidents());
   };
 
   const toggle = (id: LayerGroup['id'], on: boolean) => {
@@ -137,12 +148,24 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
     controller.setChoropleth(choropleth);
   };
 
-  const focusSegment = (id: string) => {
-    const segment = store.feature('traffic', id);
-    const coordinates = segment?.geometry.coordinates as [number, number][] | undefined;
-    const middle = coordinates?.[Math.floor(coordinates.length / 2)];
-    select({ source: 'traffic', id });
-    if (middle) controller?.flyTo(middle[0], middle[1]);
+  /** Flies to a device, segment or zone and opens its side panel (the summary strip, the search box). */
+  const focusFeature = (target: Selection) => {
+    const feature = store.feature(target.source, target.id);
+    const centre = feature && featureCentre(feature);
+    if (mode !== 'live') switchMode('live');
+    select(target);
+    if (centre) controller?.flyTo(centre[0], centre[1]);
+  };
+
+  // The ARIA tabs pattern: arrows, Home and End move between the modes and follow the focus.
+  const tabKey = (event: KeyboardEvent<HTMLButtonElement>) => {
+    const index = MODES.indexOf(mode);
+    const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: MODES.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const target = MODES[(next + MODES.length) % MODES.length]!;
+    switchMode(target);
+    document.getElementById(`mode-tab-${target}`)?.focus();
   };
 
   const logout = () => {
@@ -155,13 +178,25 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
       <header className="topbar">
         <h1>{t('app.title')}</h1>
         <div className="mode-switch" role="tablist" aria-label={t('mode.label')}>
-          {(['live', 'history'] as const).map((item) => (
-            <button key={item} type="button" role="tab" aria-selected={mode === item} className={mode === item ? 'active' : undefined} onClick={() => switchMode(item)}>
+          {MODES.map((item) => (
+            <button
+              key={item}
+              id={`mode-tab-${item}`}
+              type="button"
+              role="tab"
+              aria-selected={mode === item}
+              aria-controls="mode-panel"
+              tabIndex={mode === item ? 0 : -1}
+              className={mode === item ? 'active' : undefined}
+              onClick={() => switchMode(item)}
+              onKeyDown={tabKey}
+            >
               {t(`mode.${item}`)}
             </button>
           ))}
         </div>
-        <ConnectionIndicator state={connection.state} retryAt={connection.retryAt} lastUpdate={lastUpdate} />
+        <FeatureSearch store={store} onChoose={focusFeature} />
+        <ConnectionIndicator state={connection.state} retryAt={connection.retryAt} store={store} />
         <HealthBadge client={client} />
         <div className="topbar-end">
           <LanguageSwitch />
@@ -173,13 +208,13 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
           </button>
         </div>
       </header>
-      <SummaryStrip store={store} onSegment={focusSegment} />
+      <SummaryStrip store={store} onSegment={(id) => focusFeature({ source: 'traffic', id })} />
       {loadError && (
         <p className="banner" role="alert">
           {t('common.loadFailed')}
         </p>
       )}
-      <div className="workspace">
+      <div className="workspace" id="mode-panel" role="tabpanel" aria-labelledby={`mode-tab-${mode}`}>
         <LayerPanel groups={layerGroups()} visible={visible} onToggle={toggle} choropleth={choropleth} onChoropleth={changeChoropleth} disabled={mode === 'history' ? new Set(NOT_IN_HISTORY) : undefined} />
         <div className="map-area">
           <MapView styleUrl={styleUrl} onReady={setController} onSelect={select} onPick={(location) => (setReporting(false), setPicked(location))} />

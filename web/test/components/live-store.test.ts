@@ -66,3 +66,31 @@ describe('LiveStore', () => {
     expect(summary.incidents.medium).toBe(1);
   });
 });
+
+describe('LiveStore at scale', () => {
+  it('recomputes the zone summaries at most once a second and leaves the rest to flushZones', () => {
+    let now = 1_700_000_000_000;
+    const store = loaded(() => now);
+    store.apply(snapshot({ devices: [device({ id: 'air-1', kind: 'air_quality', reading: { pm25: 60 }, derived: { aqi: 120, aqiCategory: 3 } })] }));
+    expect(store.feature('zones', 'hai-chau')?.properties.aqiMax).toBe(120);
+    now += 200;
+    const diffs = store.apply(delta({ devices: [device({ id: 'air-1', kind: 'air_quality', reading: { pm25: 90 }, derived: { aqi: 170, aqiCategory: 4 } })] }));
+    expect(diffs.zones).toBeUndefined();
+    expect(store.feature('zones', 'hai-chau')?.properties.aqiMax).toBe(120);
+    const flushed = store.flushZones();
+    expect(flushed.zones?.update?.map((update) => update.id)).toEqual(['hai-chau']);
+    expect(store.feature('zones', 'hai-chau')?.properties.aqiMax).toBe(170);
+    expect(store.flushZones()).toEqual({});
+  });
+
+  it('bumps the incidents version for incidents only, not for device readings', () => {
+    const store = loaded();
+    store.apply(snapshot({ incidents: [incident({ id: 'a' })] }));
+    const before = store.incidentsVersion;
+    store.apply(delta({ devices: [device({ id: 'air-1', kind: 'air_quality', reading: { pm25: 12 } })] }));
+    expect(store.incidentsVersion).toBe(before);
+    store.apply(delta({ incidents: [incident({ id: 'b', severity: 'high' })] }));
+    expect(store.incidentsVersion).toBeGreaterThan(before);
+    expect(store.freshIncidents()).toEqual([{ id: 'b', lon: 108.22, lat: 16.06, severity: 'high' }]);
+  });
+});

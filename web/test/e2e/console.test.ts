@@ -2,34 +2,24 @@
  * The console end to end: the built web/dist served by the real api over a real broker, ingest and
  * InfluxDB, driven in headless Chromium. Screenshots land in test/e2e/screenshots/ for review.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRollups } from '@city/ingest/storage-setup';
+import { createLogger } from '@city/platform';
 import { startApiStack, type ApiStack } from '../../../api/test/helpers/api-stack.js';
+import { SimClock } from '../../../simulators/src/clock.js';
+import { LiveFleet } from '../../../simulators/src/live-fleet.js';
+import { loadCityData, type Placement } from '../../../simulators/src/model/city-data.js';
+import { emptyOverlay } from '../../../simulators/src/model/scenarios.js';
+import type { World } from '../../../simulators/src/model/sensors.js';
+import { runScenario } from '../../../simulators/src/scenario-runner.js';
 import { launchBrowser, mapIdle, rendered, SCREENSHOTS, type TestBrowser } from './browser.js';
+import { DIST, ensureBuilt } from './build.js';
 
-const WEB = fileURLToPath(new URL('../../', import.meta.url));
-const DIST = join(WEB, 'dist');
 const HOUR = 3_600_000;
 const PASSWORD = 'user-test-password-1';
-
-/** The newest modification under a folder, to tell whether dist is older than its sources. */
-function newest(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newest(join(path, entry))));
-}
-
-async function ensureBuilt(): Promise<void> {
-  const built = existsSync(join(DIST, 'index.html')) ? statSync(join(DIST, 'index.html')).mtimeMs : 0;
-  if (built > Math.max(newest(join(WEB, 'src')), newest(join(WEB, 'index.html')))) return;
-  const { build } = await import('vite');
-  await build({ root: WEB, logLevel: 'warn' });
-}
 
 const DEVICES = {
   air: { id: 'e2e-air-1', kind: 'air_quality', lon: 108.215, lat: 16.06 },
@@ -40,11 +30,15 @@ const DEVICES = {
   traffic: { id: 'e2e-traffic-1', kind: 'traffic', lon: 108.2265, lat: 16.0481, attributes: { segment: 'cau-tran-thi-ly' } },
 } as const;
 
+/** The simulator's bridge camera, on another bridge than the history test's traffic sensor. */
+const CAMERA: Placement = { id: 'e2e-cam-1', kind: 'traffic', name: 'Camera cầu Rồng', nameEn: 'Dragon Bridge camera', zone: 'hai-chau', lon: 108.2275, lat: 16.0612, segment: 'cau-rong', camera: true };
+
 describe('operations console (Chromium, real platform)', { timeout: 60_000 }, () => {
   let stack: ApiStack;
   let browser: TestBrowser;
   let page: Page;
   const clients = new Map<string, MqttClient>();
+  let fleet: LiveFleet | undefined;
   const now = Date.now();
   /** An instant of the history test, on the quarter-hour grid the history view uses. */
   const earlier = Math.floor((now - 3 * HOUR) / (15 * 60_000)) * 15 * 60_000 + 5 * 60_000;
@@ -77,6 +71,7 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
   }, 120_000);
 
   afterAll(async () => {
+    await fleet?.stop();
     await browser?.close();
     await stack?.close();
   });
@@ -126,16 +121,28 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
     expect(Date.now() - published).toBeLessThan(2000);
   });
 
-  it('shows a device-detected incident, acknowledges and resolves it', async () => {
-    await stack.publish(clients.get(DEVICES.traffic.id)!, 'events', { type: 'accident', ts: Date.now(), detail: { lanesBlocked: 2 } });
+  it('shows an accident from the simulator\'s scenario, acknowledges and resolves it', async () => {
+    // The demo fleet's own code path: its camera on the bridge reports the accident the scenario stages.
+    const secret = await stack.provision(CAMERA.id, CAMERA.kind, CAMERA.lon, CAMERA.lat, { segment: 'cau-rong' });
+    const world: World = { seed: 3, segments: new Map([['cau-rong', loadCityData().segments.get('cau-rong')!]]), overlay: emptyOverlay() };
+    const logger = createLogger('e2e', 'silent');
+    fleet = new LiveFleet({ url: stack.mqttUrl, world, clock: new SimClock(1, Date.now()), placements: [CAMERA], credentials: new Map([[CAMERA.id, secret]]), logger });
+    await fleet.start();
+    // The camera reports only once connected: wait until the platform has it online.
+    await waitFor(async () => stack.app.services.live.devices.get(CAMERA.id)?.presence === 'online');
+    const outcome = await runScenario('accident', Date.now(), world, [CAMERA], fleet, logger);
+    expect(outcome.devices).toEqual([CAMERA.id]);
     const item = page.locator('li.incident').filter({ hasText: 'Tai nạn giao thông' }).first();
     await item.waitFor({ timeout: 10_000 });
     const id = await item.getAttribute('data-incident');
     expect(id).toBeTruthy();
     await expect.poll(async () => (await rendered(page, 'incident-point')).map((feature) => feature.id)).toContain(id);
+    // New, so it pulses (a CSS marker) until someone opens it.
+    await page.locator(`.incident-pulse[data-incident="${id}"]`).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, '03-incident-new.png') });
 
     await item.getByRole('button', { expanded: false }).click();
+    await expect.poll(() => page.locator(`.incident-pulse[data-incident="${id}"]`).count()).toBe(0);
     await item.getByLabel('Ghi chú').fill('Đã điều CSGT tới hiện trường');
     await item.getByRole('button', { name: 'Tiếp nhận' }).click();
     await expect.poll(() => item.locator('.status-chip').textContent()).toBe('Đã tiếp nhận');
@@ -145,7 +152,8 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
     await expect.poll(() => page.locator(`li.incident[data-incident="${id}"]`).count()).toBe(0);
     await expect.poll(async () => (await rendered(page, 'incident-point')).map((feature) => feature.id)).not.toContain(id);
 
-    const stored = (await (await stack.call('GET', `/api/v1/incidents/${id}`, { role: 'viewer' })).json()) as { status: string; history: { action: string; note?: string }[] };
+    const stored = (await (await stack.call('GET', `/api/v1/incidents/${id}`, { role: 'viewer' })).json()) as { status: string; deviceId?: string; history: { action: string; note?: string }[] };
+    expect(stored.deviceId).toBe(CAMERA.id);
     expect(stored.status).toBe('resolved');
     expect(stored.history.map((entry) => entry.note)).toContain('Đã thông đường');
   });
@@ -167,6 +175,8 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
   });
 
   it('replays an earlier moment with the history slider', async () => {
+    // The incident test flew the map to the Dragon Bridge: bring the Trần Thị Lý bridge into view.
+    await page.evaluate(() => (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap.jumpTo({ center: [108.2265, 16.0481], zoom: 14 }));
     await page.getByRole('tab', { name: 'Lịch sử' }).click();
     const slider = page.getByTestId('history-slider');
     await slider.waitFor({ timeout: 15_000 });
@@ -186,18 +196,39 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
     await expect.poll(congestion).toBe('free');
   });
 
+  it('reaches a map feature and the modes from the keyboard', async () => {
+    const search = page.getByRole('combobox', { name: 'Tìm thiết bị, đoạn đường, khu vực' });
+    await search.focus();
+    await page.keyboard.type('e2e-park');
+    await page.getByRole('option', { name: /e2e-parking-1/ }).waitFor();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('feature-panel').locator('.panel-id').textContent()).toBe(DEVICES.parking.id);
+    await page.screenshot({ path: join(SCREENSHOTS, '06-search.png') });
+    await page.getByRole('button', { name: 'Đóng' }).click();
+
+    await page.getByRole('tab', { name: 'Trực tiếp' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.getByRole('tab', { name: 'Lịch sử' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('mode-tab-history');
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByRole('tab', { name: 'Trực tiếp' }).getAttribute('aria-selected')).toBe('true');
+  });
+
   it('switches the whole console to English', async () => {
     await page.getByRole('button', { name: 'Switch to English' }).click();
     await expect.poll(() => page.getByRole('navigation').locator('h2').textContent()).toBe('Map layers');
     expect(await page.getByRole('tab', { name: 'History' }).count()).toBe(1);
-    const label = await page.evaluate(() => (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap.getLayoutProperty('traffic-label', 'text-field'));
-    expect(JSON.stringify(label)).toContain('nameEn');
+    const labels = await page.evaluate(() => ['traffic-label', 'water-label'].map((layer) => (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap.getLayoutProperty(layer, 'text-field')));
+    for (const label of labels) expect(JSON.stringify(label)).toContain('nameEn');
+    expect(await page.evaluate(() => [document.title, document.documentElement.lang])).toEqual(['Intelligent Operations Centre', 'en']);
+    await expect.poll(() => page.locator('.maplibregl-ctrl-attrib').textContent()).toContain('Administrative boundaries');
+    expect(await page.getByTestId('summary-incidents').textContent()).toContain('Critical');
     await page.evaluate(() => (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap.jumpTo({ center: [108.224, 16.05], zoom: 14 }));
     await mapIdle(page);
-    await page.screenshot({ path: join(SCREENSHOTS, '06-english-zoomed.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, '07-english-zoomed.png') });
     await page.getByRole('button', { name: 'Chuyển sang tiếng Việt' }).click();
     await mapIdle(page);
-    await page.screenshot({ path: join(SCREENSHOTS, '07-vietnamese-zoomed.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, '08-vietnamese-zoomed.png') });
   });
 
   it('fetched nothing from off this machine', () => {
