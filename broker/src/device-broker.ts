@@ -9,6 +9,7 @@ import type { Logger } from '@city/platform';
 import { mayPublish, maySubscribe, type Identity } from './acl.js';
 import { createCredentialChecker } from './credentials.js';
 import type { BrokerMetrics } from './metrics.js';
+import { createMessageQueue } from './message-queue.js';
 import { TokenBucket } from './rate-limit.js';
 import { createPresence } from './presence.js';
 import { watchRevocations } from './revocation.js';
@@ -56,6 +57,7 @@ export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<
 
   const broker: Aedes = await Aedes.createBroker({
     concurrency: options.concurrency,
+    mq: createMessageQueue(options.concurrency),
     drainTimeout: options.drainTimeoutMs,
     maxClientsIdLength: 128,
     persistence: options.persistence,
