@@ -21,8 +21,8 @@ export const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 /** The FIWARE Alert `category` values (smart-data-models dataModel.Alert, Common-Alert). The rules use only these. */
 export const FIWARE_CATEGORIES = ['traffic', 'naturalDisaster', 'weather', 'environment', 'health', 'security', 'agriculture'] as const;
 /**
- * What an incident may carry: FIWARE's seven and `other`, which is not FIWARE's — an operator's report that fits
- * none of them, and what the rules gave device-offline incidents before they took their device's category.
+ * What a stored incident may carry: FIWARE's seven and `other`, which is not FIWARE's — what earlier versions gave
+ * device-offline incidents and unclassified reports. New incidents take FIWARE's categories only.
  */
 export const CATEGORIES = [...FIWARE_CATEGORIES, 'other'] as const;
 export const SOURCES = ['rule', 'device', 'manual'] as const;
@@ -37,7 +37,7 @@ export type Action = (typeof ACTIONS)[number];
 
 export const SeveritySchema = literalUnion(SEVERITIES);
 export const StatusSchema = literalUnion(STATUSES);
-export const CategorySchema = literalUnion(CATEGORIES, { description: 'FIWARE Alert category; `other` (not FIWARE) only on manual reports and incidents of earlier versions' });
+export const CategorySchema = literalUnion(CATEGORIES, { description: 'FIWARE Alert category; `other` (not FIWARE) only on incidents of earlier versions' });
 export const FiwareCategorySchema = literalUnion(FIWARE_CATEGORIES, { description: 'FIWARE Alert category' });
 
 /** The FIWARE category of what a kind of device watches: a fault or an event of the device concerns that domain. */

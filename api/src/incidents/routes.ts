@@ -8,7 +8,7 @@ import type { AuditLog } from '../audit.js';
 import '../auth/roles.js';
 import { ApiError, ErrorResponse, badRequest, notFound } from '../errors.js';
 import type { IncidentStore } from './incident-store.js';
-import { CATEGORIES, INCIDENT_TYPE_PATTERN, IncidentSchema, SEVERITIES, STATUSES, type Severity, type Status } from './model.js';
+import { CATEGORIES, FIWARE_CATEGORIES, INCIDENT_TYPE_PATTERN, IncidentSchema, SEVERITIES, STATUSES, type Severity, type Status } from './model.js';
 
 export interface IncidentRouteDeps {
   store: IncidentStore;
@@ -45,7 +45,8 @@ const ListQuery = Type.Object({
 const CreateBody = Type.Object(
   {
     type: Type.String({ pattern: INCIDENT_TYPE_PATTERN, description: 'e.g. accident, flood_warning, fallen_tree' }),
-    category: Category,
+    // New reports take FIWARE's categories only; `other` survives for reading older incidents.
+    category: oneOf(FIWARE_CATEGORIES, `FIWARE Alert category: ${FIWARE_CATEGORIES.join(', ')}`),
     severity: oneOf(SEVERITIES, SEVERITIES.join(', ')),
     description: Note,
     lon: Type.Number({ minimum: -180, maximum: 180 }),

@@ -151,6 +151,7 @@ describe('incident routes', () => {
   it.each([
     ['an unknown severity', 'POST', '/api/v1/incidents', { ...TREE, severity: 'urgent' }, 'severity'],
     ['an unknown category', 'POST', '/api/v1/incidents', { ...TREE, category: 'flooding' }, 'category'],
+    ['a category FIWARE does not have', 'POST', '/api/v1/incidents', { ...TREE, category: 'other' }, 'category'],
     ['a longitude out of range', 'POST', '/api/v1/incidents', { ...TREE, lon: 200 }, 'lon'],
     ['a missing description', 'POST', '/api/v1/incidents', { ...TREE, description: undefined }, 'description'],
     ['a blank note', 'POST', '/api/v1/incidents/inc-x/notes', { note: '   ' }, 'note'],

@@ -64,6 +64,8 @@ export interface SegmentState {
 
 export const SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
+/** The FIWARE Alert categories; the api also shows `other` on incidents of earlier versions, but takes only these for new reports. */
+export const FIWARE_CATEGORIES = ['traffic', 'naturalDisaster', 'weather', 'environment', 'health', 'security', 'agriculture'] as const;
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 
 export interface IncidentHistoryEntry {

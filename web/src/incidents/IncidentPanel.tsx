@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiClient } from '../api/client.js';
-import { SEVERITIES, type Incident, type Role, type Severity } from '../api/types.js';
+import { FIWARE_CATEGORIES, SEVERITIES, type Incident, type Role, type Severity } from '../api/types.js';
 import { hasRole } from '../auth/roles.js';
 import { formatAge, formatDateTime } from '../i18n/format.js';
 import { actionLabel, categoryLabel, incidentTypeLabel } from '../i18n/labels.js';
@@ -16,7 +16,8 @@ import { useStoreValue } from '../live/use-store.js';
 import { ErrorNote } from '../ui/ErrorNote.js';
 import { DEFAULT_FILTER, filterIncidents, sortIncidents, type IncidentFilter } from './sort.js';
 
-const CATEGORIES = ['traffic', 'naturalDisaster', 'weather', 'environment', 'health', 'security', 'other'];
+/** `other` stays filterable for incidents of earlier versions. */
+const CATEGORIES = [...FIWARE_CATEGORIES, 'other'];
 /** How often the ages ("5 minutes ago") move on when no incident changes. */
 const AGE_TICK_MS = 30_000;
 

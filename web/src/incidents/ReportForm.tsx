@@ -1,25 +1,27 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiClient } from '../api/client.js';
-import { SEVERITIES, type Incident, type Severity } from '../api/types.js';
+import { FIWARE_CATEGORIES, SEVERITIES, type Incident, type Severity } from '../api/types.js';
 import { formatNumber } from '../i18n/format.js';
 import { ErrorNote } from '../ui/ErrorNote.js';
 
-/** What an operator can report by hand, with the FIWARE Alert category each belongs to. */
-export const REPORTABLE: { type: string; category: string }[] = [
+/** What an operator can report by hand, with the FIWARE Alert category it usually belongs to (the operator may change it). */
+export const REPORTABLE: { type: string; category?: string }[] = [
   { type: 'accident', category: 'traffic' },
   { type: 'congestion', category: 'traffic' },
   { type: 'road_obstruction', category: 'traffic' },
   { type: 'flooding', category: 'naturalDisaster' },
   { type: 'fallen_tree', category: 'weather' },
   { type: 'air_pollution', category: 'environment' },
-  { type: 'streetlight_fault', category: 'other' },
-  { type: 'other', category: 'other' },
+  // A dark stretch of road is a road hazard, as the api files streetlight faults.
+  { type: 'streetlight_fault', category: 'traffic' },
+  { type: 'other' },
 ];
 
 export function ReportForm({ client, location, onDone, onCancel }: { client: ApiClient; location: { lon: number; lat: number }; onDone: (incident: Incident) => void; onCancel: () => void }) {
   const { t, i18n } = useTranslation();
   const [type, setType] = useState(REPORTABLE[0]!.type);
+  const [category, setCategory] = useState(REPORTABLE[0]!.category ?? '');
   const [severity, setSeverity] = useState<Severity>('medium');
   const [description, setDescription] = useState('');
   const [error, setError] = useState<unknown>();
@@ -30,7 +32,6 @@ export function ReportForm({ client, location, onDone, onCancel }: { client: Api
     setBusy(true);
     setError(undefined);
     try {
-      const category = REPORTABLE.find((item) => item.type === type)?.category ?? 'other';
       onDone(await client.reportIncident({ type, category, severity, description: description.trim() || t(`incidentType.${type}`), ...location }));
     } catch (failure) {
       setError(failure);
@@ -46,10 +47,30 @@ export function ReportForm({ client, location, onDone, onCancel }: { client: Api
       <p className="muted">{t('report.at', { lon: coordinate(location.lon), lat: coordinate(location.lat) })}</p>
       <label>
         {t('report.type')}
-        <select value={type} onChange={(event) => setType(event.target.value)} autoFocus>
+        <select
+          value={type}
+          onChange={(event) => {
+            setType(event.target.value);
+            setCategory(REPORTABLE.find((item) => item.type === event.target.value)?.category ?? '');
+          }}
+          autoFocus
+        >
           {REPORTABLE.map((item) => (
             <option key={item.type} value={item.type}>
               {t(`incidentType.${item.type}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('report.category')}
+        <select value={category} onChange={(event) => setCategory(event.target.value)} required>
+          <option value="" disabled>
+            {t('report.chooseCategory')}
+          </option>
+          {FIWARE_CATEGORIES.map((item) => (
+            <option key={item} value={item}>
+              {t(`category.${item}`)}
             </option>
           ))}
         </select>
