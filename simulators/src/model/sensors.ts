@@ -9,7 +9,7 @@ import { hopsFrom, roadGraph } from './road-graph.js';
 import { temperature, tide, trafficDemand } from './rhythm.js';
 import type { Overlay } from './scenarios.js';
 import { localHour, sunTimes } from './time.js';
-import { rainfall, recentRain } from './weather.js';
+import { rainfall, recentRain, windSpeed } from './weather.js';
 
 export interface World {
   seed: number;
@@ -99,14 +99,18 @@ function pollutionFactor(world: World, t: number): number {
   return world.overlay.pollution.reduce((factor, episode) => (t >= episode.startMs && t <= episode.endMs ? Math.max(factor, episode.factor) : factor), 1);
 }
 
+/** How much wind spreads what traffic emits: 1 in a typical 3 m/s breeze, more in calm air, less in a gale. */
+const windDilution = (wind: number) => ((1 + 3) / (1 + wind)) ** 0.7;
+
 function airQuality(world: World, device: Placement, t: number): Metrics {
   const site = 0.8 + 0.5 * uniform(world.seed, device.id, 'site');
   const roadside = device.nearSegment ? 1.25 : 1;
   const washout = 1 / (1 + 0.08 * recentRain(world.seed, t, world.overlay.storms, 3));
+  const dilution = windDilution(windSpeed(world.seed, t, world.overlay.storms));
   const episode = pollutionFactor(world, t);
   const drift = 1 + 0.12 * smoothNoise(t, 2 * HOUR, world.seed, device.id, 'aq');
-  const pm25 = (12 + 38 * laggedTraffic(t, 1) * roadside) * site * washout * drift * episode;
-  const no2 = (8 + 45 * laggedTraffic(t, 0.5) * roadside) * site * drift * Math.sqrt(episode);
+  const pm25 = (12 + 38 * laggedTraffic(t, 1) * roadside) * site * washout * dilution * drift * episode;
+  const no2 = (8 + 45 * laggedTraffic(t, 0.5) * roadside) * site * dilution * drift * Math.sqrt(episode);
   const hour = localHour(t);
   const sun = Math.max(0, Math.sin(((hour - 6) / 12) * Math.PI));
   const temp = temperature(t) - 2.5 * Math.min(1, rainfall(world.seed, t, world.overlay.storms) / 5);

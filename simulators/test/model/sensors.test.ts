@@ -3,7 +3,8 @@ import { validateReading } from '@city/devices';
 import { loadCityData, type Placement, type RoadSegment } from '../../src/model/city-data.js';
 import { emptyOverlay } from '../../src/model/scenarios.js';
 import { readingFor, segmentFlow, type World } from '../../src/model/sensors.js';
-import { sunTimes } from '../../src/model/time.js';
+import { isWeekend, sunTimes } from '../../src/model/time.js';
+import { recentRain, windSpeed } from '../../src/model/weather.js';
 
 const bridge: RoadSegment = {
   id: 'cau-rong',
@@ -117,6 +118,26 @@ describe('the simulated city', () => {
       expect(slowdown('nguyen-van-linh-2')).toBeLessThan(slowdown('nguyen-van-linh-1'));
       expect(slowdown('nguyen-van-linh-1')).toBeLessThan(1);
     });
+  });
+
+  it('disperses PM2.5 and NO2 in the wind: at the same hour of a dry weekday, a windy morning is cleaner than a calm one', () => {
+    const city = loadCityData();
+    const stations = city.placements.filter((p) => p.kind === 'air_quality');
+    const w: World = { seed: 2025, segments: city.segments, overlay: emptyOverlay() };
+    const mornings = Array.from({ length: 60 }, (_, day) => Date.UTC(2025, 9, 1 + day, 8 - 7)).filter((t) => !isWeekend(t) && recentRain(w.seed, t, [], 6) === 0);
+    const byWind = mornings.sort((a, b) => windSpeed(w.seed, a) - windSpeed(w.seed, b));
+    const [calm, windy] = [byWind[0] as number, byWind.at(-1) as number];
+    expect(windSpeed(w.seed, windy)).toBeGreaterThan(2 * windSpeed(w.seed, calm));
+    const mean = (t: number, metric: string) => stations.reduce((sum, p) => sum + (readingFor(w, p, t)[metric] as number), 0) / stations.length;
+    for (const metric of ['pm25', 'no2']) expect(mean(windy, metric), metric).toBeLessThan(0.8 * mean(calm, metric));
+  });
+
+  it('washes PM2.5 out in rain', () => {
+    const t = wednesday(9);
+    const city = world();
+    const dry = readingFor(city, devices.air as Placement, t).pm25 as number;
+    city.overlay.storms.push({ startMs: t - 2 * 3_600_000, endMs: t + 3_600_000, peakMmPerHour: 30 });
+    expect(readingFor(city, devices.air as Placement, t).pm25).toBeLessThan(dry * 0.7);
   });
 
   it('raises low points past their alert level in a storm', () => {
