@@ -68,9 +68,11 @@ export class LiveFleet {
     return [...this.members.values()].find((member) => member.placement.camera && member.placement.segment === segment)?.placement;
   }
 
+  /** Publishes an event, giving a device still connecting (the fleet just started) a few seconds to come online. */
   async publishEvent(deviceId: string, event: { type: string; detail?: unknown }): Promise<void> {
     const member = this.members.get(deviceId);
     if (!member) throw new Error(`no device ${deviceId} in the fleet`);
+    if (member.client.state !== 'online') await once(member.client, 'connect', { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
     await member.client.publishEvent({ ...event, ts: this.options.clock.now() });
   }
 
@@ -159,11 +161,13 @@ export class LiveFleet {
     const { placement } = member;
     const silentUntil = world.overlay.silent.get(placement.id) ?? 0;
     const garbageUntil = world.overlay.garbage.get(placement.id) ?? 0;
-    if (now < garbageUntil) this.sendGarbage(member);
+    // Judged at the reading's own time: a tick that fires late must not leak a reading into a silent hour.
+    const at = member.nextSim;
+    if (at < garbageUntil) this.sendGarbage(member);
     else {
       if (member.broken) this.repairFirmware(member);
-      if (now >= silentUntil) {
-        const reading = { ts: Math.round(member.nextSim), ...readingFor(world, placement, member.nextSim) };
+      if (at >= silentUntil) {
+        const reading = { ts: Math.round(at), ...readingFor(world, placement, at) };
         member.client.publishTelemetry(reading).catch((error: Error) => logger.warn({ deviceId: placement.id, err: error.message }, 'publish failed'));
       }
     }

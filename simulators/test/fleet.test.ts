@@ -9,36 +9,14 @@ import { backfillRaw, ownSessions } from '../src/backfill.js';
 import { SimClock } from '../src/clock.js';
 import { provisionFleet, type Credentials } from '../src/credentials.js';
 import { LiveFleet } from '../src/live-fleet.js';
-import type { Placement, RoadSegment } from '../src/model/city-data.js';
+import type { Placement } from '../src/model/city-data.js';
 import { emptyOverlay } from '../src/model/scenarios.js';
 import { readingFor, type World } from '../src/model/sensors.js';
 import { runScenario } from '../src/scenario-runner.js';
+import { bridge, placements } from './helpers/fixtures.js';
 
 const logger = createLogger('test', 'silent');
 const HOUR = 3_600_000;
-const bridge: RoadSegment = {
-  id: 'cau-song-han',
-  name: 'Cầu Sông Hàn',
-  nameEn: 'Han River Bridge',
-  street: 'Cầu Sông Hàn',
-  kind: 'bridge',
-  lanes: 4,
-  speedLimit: 50,
-  capacity: 5000,
-  zone: 'hai-chau',
-  coordinates: [
-    [108.224, 16.072],
-    [108.23, 16.0718],
-  ],
-};
-const place = (id: string, kind: Placement['kind'], extra: Partial<Placement> = {}): Placement => ({ id, kind, name: id, nameEn: id, zone: 'hai-chau', lon: 108.2208, lat: 16.0544, ...extra });
-const placements: Placement[] = [
-  place('sim-cam-1', 'traffic', { segment: bridge.id, camera: true }),
-  place('sim-aq-1', 'air_quality'),
-  ...[1, 2, 3, 4].map((i) => place(`sim-wl-${i}`, 'water_level', { alertLevel: 0.2, dangerLevel: 0.4, baseLevel: 0, riverside: false })),
-  place('sim-noise-1', 'noise', { nearSegment: bridge.id }),
-];
-
 let stack: Stack;
 let credentials: Credentials;
 let world: World;
