@@ -1,7 +1,9 @@
 /**
  * Load devices (`load-<kind>-<n>`) are provisioned through the registry like any device, their secrets
- * kept in `$DATA_DIR/load/credentials.json` so that a kept set is reused, and removed again so that
- * thousands of silent devices do not stay behind in the registry, on the map and in the offline rules.
+ * kept in `$DATA_DIR/load/credentials.json` so that the next run reuses them. `--cleanup` removes them,
+ * so that thousands of silent devices do not stay behind in the registry, on the map and in the
+ * offline rules — not at the end of a run, because ingest may still be working through the run's
+ * backlog, and it refuses readings of a device that no longer exists.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -1,8 +1,8 @@
 /**
  * `npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed]`: N real,
  * provisioned device connections publishing R readings/s in total. Progress on stderr; the summary as
- * one JSON object on the last line of stdout. The load devices are removed at the end unless `--keep`;
- * `--cleanup` alone removes kept ones.
+ * one JSON object on the last line of stdout. The load devices stay registered (a later run reuses
+ * them) until `--cleanup` removes them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,17 +29,16 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     'max-in-flight': { type: 'string', default: '20000' },
     'source-addresses': { type: 'string' },
-    keep: { type: 'boolean', default: false },
     cleanup: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   },
 });
 
 const usage = [
-  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--keep]',
-  '       npm run load -- --cleanup      remove the load devices a --keep run left in the registry',
-  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--keep]',
-  '           npm run load -- --cleanup  xóa các thiết bị tải mà lần chạy với --keep để lại trong sổ đăng ký',
+  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2]',
+  '       npm run load -- --cleanup      remove the load devices from the registry (once ingest has caught up)',
+  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2]',
+  '           npm run load -- --cleanup  xóa các thiết bị tải khỏi sổ đăng ký (sau khi ingest đã xử lý hết)',
   '',
 ].join('\n');
 if (values.help) {
@@ -145,9 +144,7 @@ const summary = {
   failed: sum('failed'),
   rate: Number((sum('acknowledged') / Math.max(publishS, 0.001)).toFixed(1)),
   latencyMs: latencies.percentiles(),
-  kept: values.keep,
 };
-if (!values.keep) removeLoadDevices(registry, credentialsFile);
 registry.close();
 process.stderr.write('\n');
 process.stdout.write(`${JSON.stringify(summary)}\n`);
