@@ -13,7 +13,7 @@ const MESSAGES = {
     intro: 'Runs the Da Nang demo fleet against the platform, or triggers a scenario on the running fleet.',
     options: [
       '  --scenario <name>     trigger a scenario on the running fleet',
-      '  --speed <n>           simulated seconds per real second (default 1); above 1 the day plays from --start',
+      '  --speed <n>           simulated seconds per real second (default DEMO_SPEED or 1); above 1 the day plays from --start',
       '  --start <ISO time>    where simulated time begins (default: now, or 24 h ago when --speed > 1)',
       '  --seed <n>            the city is the same for the same seed (default SIM_SEED or 2025)',
       '  --backfill <days>     publish that many days of history through the platform, then exit',
@@ -38,7 +38,7 @@ const MESSAGES = {
     intro: 'Chạy đội thiết bị mô phỏng Đà Nẵng trên nền tảng, hoặc kích hoạt một kịch bản trên đội thiết bị đang chạy.',
     options: [
       '  --scenario <tên>      kích hoạt một kịch bản trên đội thiết bị đang chạy',
-      '  --speed <n>           số giây mô phỏng cho mỗi giây thực (mặc định 1); lớn hơn 1 thì phát lại từ --start',
+      '  --speed <n>           số giây mô phỏng cho mỗi giây thực (mặc định DEMO_SPEED hoặc 1); lớn hơn 1 thì phát lại từ --start',
       '  --start <thời điểm>   thời điểm bắt đầu mô phỏng (mặc định: bây giờ, hoặc 24 giờ trước khi --speed > 1)',
       '  --seed <n>            cùng một seed cho cùng một thành phố (mặc định SIM_SEED hoặc 2025)',
       '  --backfill <ngày>     gửi dữ liệu lịch sử của số ngày đó qua nền tảng rồi thoát',
