@@ -118,6 +118,24 @@ function alignUp(t: number, step: number): number {
 }
 
 export const MAX_RAW_DAYS = 30;
+const DAY = 24 * HOUR;
+
+export interface HistoryWindows {
+  raw: { fromMs: number; toMs: number };
+  hourly: { fromMs: number; toMs: number };
+}
+
+/**
+ * Where history goes: raw readings for the last `days` (within the raw retention) and hourly rollups
+ * for the `months` before, all ending at `untilMs`, where the live fleet's own readings begin — a fleet
+ * at --speed 60 replays the last day itself, which the history must not write a second time.
+ */
+export function historyWindows(days: number, months: number, nowMs: number, untilMs = nowMs): HistoryWindows {
+  // A minute's margin: a live reading of this very minute may already be on its way.
+  const rawTo = Math.min(untilMs, nowMs - 60_000);
+  const rawFrom = Math.min(nowMs - Math.min(days, MAX_RAW_DAYS) * DAY, rawTo);
+  return { raw: { fromMs: rawFrom, toMs: rawTo }, hourly: { fromMs: rawFrom - months * 30 * DAY, toMs: rawFrom } };
+}
 
 /** Sessions of their own, for a backfill run while no fleet is connected (`npm run sim -- --backfill`). */
 export function ownSessions(url: string, credentials: Credentials): (placement: Placement) => Promise<DeviceSession> {

@@ -9,6 +9,8 @@ export const SimConfigSchema = Type.Object({
   INFLUX_DB: Type.String({ default: 'city' }),
   SIM_CONTROL_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9103 }),
   SIM_SEED: Type.Integer({ default: 2025 }),
+  /** How fast the demo fleet's clock runs when `--speed` is not given (what `npm start` uses). */
+  DEMO_SPEED: Type.Number({ minimum: 1, maximum: 3600, default: 1 }),
   DEMO_BACKFILL_DAYS: Type.Integer({ minimum: 0, maximum: 30, default: 7 }),
   DEMO_HISTORY_MONTHS: Type.Integer({ minimum: 0, maximum: 120, default: 6 }),
 });

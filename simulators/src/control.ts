@@ -44,11 +44,11 @@ export async function startControlServer(port: number, handlers: ControlHandlers
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** Asks the running fleet to act; `undefined` when no fleet answers on the port. */
-export async function askFleet<T>(port: number, path: string): Promise<T | undefined> {
+/** Asks the running fleet to act (POST) or how it is (GET); `undefined` when no fleet answers on the port. */
+export async function askFleet<T>(port: number, path: string, method: 'GET' | 'POST' = 'POST'): Promise<T | undefined> {
   let response: Response;
   try {
-    response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST' });
+    response = await fetch(`http://127.0.0.1:${port}${path}`, { method, signal: AbortSignal.timeout(10_000) });
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { KINDS, type DeviceKind } from '@city/devices';
 import { DeviceClient } from '@city/devices';
 import type { Logger } from '@city/platform';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { DeviceSession } from './backfill.js';
 import type { SimClock } from './clock.js';
 import type { Credentials } from './credentials.js';
@@ -28,12 +28,15 @@ interface Member {
   client: DeviceClient;
   timer?: NodeJS.Timeout;
   nextSim: number;
+  /** While the device's firmware is broken: the raw connection it sends garbage on, in place of its SDK client. */
+  broken?: Promise<MqttClient>;
+  garbageSent: number;
 }
 
 /** More than a day of readings at the fastest reporting interval: an outage of the platform loses nothing. */
 const BUFFER_LIMIT = 2000;
 
-/** Malformed payloads a broken device might send, one of each kind of mistake. */
+/** Malformed payloads a broken device sends in turn, one of each kind of mistake. */
 const GARBAGE = ['{"intensity": 12', 'null', '[]', '{"LAeq": "loud"}', '{"pm25": -5}', '{"unexpected": true}', '\u0000\u0001binary', '{"ts": "yesterday"}'];
 
 export class LiveFleet {
@@ -53,7 +56,7 @@ export class LiveFleet {
       if (!secret) continue;
       const client = new DeviceClient({ url, deviceId: placement.id, secret, bufferLimit: BUFFER_LIMIT });
       const interval = intervalMs(placement.kind);
-      const member: Member = { placement, client, nextSim: clock.now() + uniform(world.seed, placement.id, 'phase') * interval };
+      const member: Member = { placement, client, nextSim: clock.now() + uniform(world.seed, placement.id, 'phase') * interval, garbageSent: 0 };
       this.members.set(placement.id, member);
       client.connect().catch((error: Error) => this.options.logger.error({ deviceId: placement.id, err: error.message }, 'device could not connect'));
       this.schedule(member);
@@ -65,9 +68,11 @@ export class LiveFleet {
     return [...this.members.values()].find((member) => member.placement.camera && member.placement.segment === segment)?.placement;
   }
 
+  /** Publishes an event, giving a device still connecting (the fleet just started) a few seconds to come online. */
   async publishEvent(deviceId: string, event: { type: string; detail?: unknown }): Promise<void> {
     const member = this.members.get(deviceId);
     if (!member) throw new Error(`no device ${deviceId} in the fleet`);
+    if (member.client.state !== 'online') await once(member.client, 'connect', { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
     await member.client.publishEvent({ ...event, ts: this.options.clock.now() });
   }
 
@@ -88,19 +93,36 @@ export class LiveFleet {
     };
   }
 
-  /** Sends malformed payloads for a while through a raw connection, as a device with broken firmware would. */
-  async sendGarbage(deviceId: string, count: number): Promise<void> {
-    const member = this.members.get(deviceId);
-    const secret = this.options.credentials.get(deviceId);
-    if (!member || !secret) throw new Error(`no device ${deviceId} in the fleet`);
-    // The raw connection takes the device's session, so its well-behaved client steps aside meanwhile.
-    await member.client.close();
-    const raw = await mqtt.connectAsync(this.options.url, { clientId: deviceId, username: deviceId, password: secret, reconnectPeriod: 0 });
-    for (let i = 0; i < count; i++) await raw.publishAsync(`devices/${deviceId}/telemetry`, GARBAGE[i % GARBAGE.length] as string, { qos: 1 });
-    await raw.endAsync();
-    if (this.stopped) return;
-    member.client = new DeviceClient({ url: this.options.url, deviceId, secret, bufferLimit: BUFFER_LIMIT });
-    await member.client.connect();
+  /**
+   * Broken firmware: the device's well-behaved client steps aside (the raw connection takes over its
+   * session) and a raw connection sends what the SDK would never let through.
+   */
+  private breakFirmware(member: Member): Promise<MqttClient> {
+    const { id } = member.placement;
+    const secret = this.options.credentials.get(id) as string;
+    const closing = member.client.close();
+    return closing.then(() => mqtt.connectAsync(this.options.url, { clientId: id, username: id, password: secret, reconnectPeriod: 0 }));
+  }
+
+  private sendGarbage(member: Member): void {
+    member.broken ??= this.breakFirmware(member);
+    const payload = GARBAGE[member.garbageSent++ % GARBAGE.length] as string;
+    member.broken
+      .then((raw) => raw.publishAsync(`devices/${member.placement.id}/telemetry`, payload, { qos: 1 }))
+      .catch((error: Error) => this.options.logger.warn({ deviceId: member.placement.id, err: error.message }, 'garbage publish failed'));
+  }
+
+  /** The firmware is fixed: the raw connection goes, and a fresh SDK client reconnects once it has. */
+  private repairFirmware(member: Member): void {
+    const broken = member.broken as Promise<MqttClient>;
+    member.broken = undefined;
+    const { id } = member.placement;
+    member.client = new DeviceClient({ url: this.options.url, deviceId: id, secret: this.options.credentials.get(id) as string, bufferLimit: BUFFER_LIMIT });
+    const client = member.client;
+    broken
+      .then((raw) => raw.endAsync(), () => undefined)
+      .then(() => (this.stopped ? undefined : client.connect()))
+      .catch((error: Error) => this.options.logger.error({ deviceId: id, err: error.message }, 'device could not reconnect'));
   }
 
   stats(): { sent: number; acknowledged: number; buffered: number; dropped: number } {
@@ -118,7 +140,12 @@ export class LiveFleet {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const member of this.members.values()) clearTimeout(member.timer);
-    await Promise.all([...this.members.values()].map((member) => member.client.close().catch(() => undefined)));
+    await Promise.all(
+      [...this.members.values()].flatMap((member) => [
+        member.client.close().catch(() => undefined),
+        member.broken?.then((raw) => raw.endAsync()).catch(() => undefined),
+      ]),
+    );
   }
 
   private schedule(member: Member): void {
@@ -134,9 +161,15 @@ export class LiveFleet {
     const { placement } = member;
     const silentUntil = world.overlay.silent.get(placement.id) ?? 0;
     const garbageUntil = world.overlay.garbage.get(placement.id) ?? 0;
-    if (now >= silentUntil && now >= garbageUntil) {
-      const reading = { ts: Math.round(member.nextSim), ...readingFor(world, placement, member.nextSim) };
-      member.client.publishTelemetry(reading).catch((error: Error) => logger.warn({ deviceId: placement.id, err: error.message }, 'publish failed'));
+    // Judged at the reading's own time: a tick that fires late must not leak a reading into a silent hour.
+    const at = member.nextSim;
+    if (at < garbageUntil) this.sendGarbage(member);
+    else {
+      if (member.broken) this.repairFirmware(member);
+      if (at >= silentUntil) {
+        const reading = { ts: Math.round(at), ...readingFor(world, placement, at) };
+        member.client.publishTelemetry(reading).catch((error: Error) => logger.warn({ deviceId: placement.id, err: error.message }, 'publish failed'));
+      }
     }
     member.nextSim += intervalMs(placement.kind);
     // After a long pause (a laptop asleep), skip ahead rather than flood the platform with the gap.

@@ -58,8 +58,8 @@ export async function runScenario(name: ScenarioName, now: number, world: World,
     case 'garbage': {
       const device = pick(placements.filter((p) => p.kind === 'noise' || p.kind === 'traffic'), 'garbage');
       const endMs = now + 10 * MINUTE;
+      // The fleet reads the overlay: the device sends garbage at its reporting rhythm until endMs.
       world.overlay.garbage.set(device.id, endMs);
-      if (fleet) await fleet.sendGarbage(device.id, 16);
       logger.info({ device: device.id }, 'scenario: device sending garbage');
       return { scenario: name, startMs: now, endMs, devices: [device.id], detail: {} };
     }

@@ -10,15 +10,15 @@ import { V1Writer } from '@city/ingest/influx-writer';
 import { influxQuery } from '@city/platform';
 import { runRollups } from '@city/ingest/storage-setup';
 import { createLogger, onShutdown, waitFor } from '@city/platform';
-import { backfillHourly, backfillRaw, MAX_RAW_DAYS, ownSessions, type DeviceSession } from './backfill.js';
+import { backfillHourly, backfillRaw, historyWindows, MAX_RAW_DAYS, ownSessions, type DeviceSession } from './backfill.js';
 import { SimClock } from './clock.js';
 import { readSimConfig } from './config.js';
 import { askFleet, startControlServer } from './control.js';
 import { provisionFleet } from './credentials.js';
 import { LiveFleet } from './live-fleet.js';
-import { helpText, messages } from './messages.js';
+import { bilingual, helpText, messages } from './messages.js';
 import { loadCityData, type Placement } from './model/city-data.js';
-import { emptyOverlay } from './model/scenarios.js';
+import { emptyOverlay, SCENARIO_NAMES, type ScenarioName } from './model/scenarios.js';
 import type { World } from './model/sensors.js';
 import { progressLine } from './progress.js';
 import { runScenario } from './scenario-runner.js';
@@ -44,15 +44,15 @@ if (values.help) {
 const config = readSimConfig();
 const logger = createLogger('simulator');
 
-if (values.scenario) {
-  const outcome = await askFleet(config.SIM_CONTROL_PORT, `/scenarios/${encodeURIComponent(values.scenario)}`).catch((error: Error) => {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  });
-  if (!outcome) {
-    process.stderr.write(`${text.noFleet}\n`);
-    process.exit(1);
-  }
+function fail(message: string): never {
+  process.stderr.write(message);
+  process.exit(1);
+}
+
+if (values.scenario !== undefined) {
+  if (!SCENARIO_NAMES.includes(values.scenario as ScenarioName)) fail(bilingual((m) => m.unknownScenario(values.scenario as string)));
+  const outcome = await askFleet(config.SIM_CONTROL_PORT, `/scenarios/${values.scenario}`).catch((error: Error) => fail(`${error.message}\n`));
+  if (!outcome) fail(bilingual((m) => m.noFleet));
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   process.exit(0);
 }
@@ -66,12 +66,15 @@ if (values.backfill !== undefined) {
   }
 }
 
-const speed = Number(values.speed ?? 1);
+const speed = Number(values.speed ?? config.DEMO_SPEED);
 const seed = Number(values.seed ?? config.SIM_SEED);
 if (!(speed >= 1) || !Number.isSafeInteger(seed)) {
   process.stderr.write(helpText());
   process.exit(2);
 }
+
+// A second fleet would connect the same devices and knock the running one's connections off, over and over.
+if (await askFleet(config.SIM_CONTROL_PORT, '/status', 'GET')) fail(bilingual((m) => m.fleetRunning(config.SIM_CONTROL_PORT)));
 
 const city = loadCityData();
 const world: World = { seed, segments: city.segments, overlay: emptyOverlay() };
@@ -84,29 +87,29 @@ registry.close();
 
 const influxWriter = (rp: string) => new V1Writer({ url: config.INFLUX_URL, db: config.INFLUX_DB, rp });
 
-async function backfill(days: number, months: number, open: (placement: Placement) => Promise<DeviceSession>): Promise<void> {
+/** History up to `until`, where the live fleet's clock began (see historyWindows). */
+async function backfill(days: number, months: number, open: (placement: Placement) => Promise<DeviceSession>, until = Date.now()): Promise<void> {
   const now = Date.now();
-  const rawFrom = now - Math.min(days, MAX_RAW_DAYS) * DAY;
-  const rawProgress = progressLine(text.backfillRaw);
-  const rawTo = now - 60_000;
+  const { raw, hourly } = historyWindows(days, months, now, until);
   let published = 0;
   if (days > 0) {
-    published = await backfillRaw({ world, placements: city.placements, open, fromMs: rawFrom, toMs: rawTo, onProgress: (p) => rawProgress(p.done, p.total) });
+    const rawProgress = progressLine(text.backfillRaw);
+    published = await backfillRaw({ world, placements: city.placements, open, ...raw, onProgress: (p) => rawProgress(p.done, p.total) });
   }
   if (months > 0) {
     const hourlyProgress = progressLine(text.backfillHourly);
     const writer = influxWriter('rollup_1h');
-    await backfillHourly({ world, placements: city.placements, fromMs: rawFrom - months * 30 * DAY, toMs: rawFrom, write: (lines) => writer.write(lines), onProgress: (p) => hourlyProgress(p.done, p.total) });
+    await backfillHourly({ world, placements: city.placements, ...hourly, write: (lines) => writer.write(lines), onProgress: (p) => hourlyProgress(p.done, p.total) });
   }
   if (days > 0) {
     // The broker acknowledged every reading; the rollup runs once ingest has stored them all.
     const storedProgress = progressLine(text.backfillStored);
     await waitFor('the backfill to be stored', async () => {
-      const stored = await storedBetween(rawFrom, rawTo);
+      const stored = await storedBetween(raw.fromMs, raw.toMs);
       storedProgress(stored, published);
       return stored >= published;
     }, 30 * 60_000, 1000);
-    await runRollups({ INFLUX_URL: config.INFLUX_URL, INFLUX_DB: config.INFLUX_DB }, rawFrom, now);
+    await runRollups({ INFLUX_URL: config.INFLUX_URL, INFLUX_DB: config.INFLUX_DB }, raw.fromMs, now);
   }
 }
 
@@ -135,23 +138,26 @@ if (values.backfill !== undefined) {
 const start = values.start ? Date.parse(values.start) : speed > 1 ? Date.now() - DAY : Date.now();
 const clock = new SimClock(speed, start);
 const fleet = new LiveFleet({ url: config.mqttUrl, world, clock, placements: city.placements, credentials, logger });
-await fleet.start();
 const fleetSessions = async (placement: Placement) => fleet.session(placement.id);
 const control = await startControlServer(config.SIM_CONTROL_PORT, {
   scenario: (name) => runScenario(name, clock.now(), world, city.placements, fleet, logger),
   backfill: (days, months) => {
-    backfill(days, months, fleetSessions).then(
+    backfill(days, months, fleetSessions, start).then(
       () => logger.info({ days, months }, 'history written'),
       (error: Error) => logger.error({ err: error.message }, 'history backfill failed'),
     );
   },
   status: () => ({ devices: fleet.size, simulatedTime: new Date(clock.now()).toISOString(), speed, ...fleet.stats() }),
+}).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EADDRINUSE') throw error;
+  return fail(bilingual((m) => m.controlPortBusy(config.SIM_CONTROL_PORT)));
 });
+await fleet.start();
 logger.info({ devices: fleet.size, speed, seed, controlPort: control.port }, text.running);
 
 const marker = join(config.DATA_DIR, 'fleet', 'history-written');
 if (!existsSync(marker) && (config.DEMO_BACKFILL_DAYS > 0 || config.DEMO_HISTORY_MONTHS > 0)) {
-  backfill(config.DEMO_BACKFILL_DAYS, config.DEMO_HISTORY_MONTHS, fleetSessions).then(
+  backfill(config.DEMO_BACKFILL_DAYS, config.DEMO_HISTORY_MONTHS, fleetSessions, start).then(
     () => {
       mkdirSync(join(config.DATA_DIR, 'fleet'), { recursive: true });
       writeFileSync(marker, new Date().toISOString());

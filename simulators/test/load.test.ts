@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@city/platform';
 import { readMetric } from '@city/platform/testing';
 import { startStack, type Stack } from '../../ingest/test/helpers/stack.js';
+import { connectDevice } from '../src/load/connection.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let stack: Stack;
@@ -19,20 +23,31 @@ afterAll(async () => {
 });
 
 const brokerMetric = (name: string) => readMetric(stack.broker.metricsPort, name);
+const load = async (...args: string[]) => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'simulators/src/load/load.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, DATA_DIR: stack.dataDir, MQTT_URL: stack.mqttUrl },
+    timeout: 60_000,
+  });
+  return { summary: stdout.trim() ? JSON.parse(stdout.trim().split('\n').at(-1) as string) : undefined, stderr };
+};
+const loadDevices = () => stack.registry.list().filter((device) => device.id.startsWith('load-'));
 
 describe('the load generator', () => {
   it('reports counts that agree with the broker, ingest and InfluxDB', async () => {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'simulators/src/load/load.ts', '--devices', '30', '--rate', '300', '--qos', '1', '--duration', '3', '--payload', 'mixed', '--workers', '2'],
-      { cwd: root, env: { ...process.env, DATA_DIR: stack.dataDir, MQTT_URL: stack.mqttUrl }, timeout: 60_000 },
-    );
-    const summary = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    const startedBefore = Date.now();
+    const { summary, stderr } = await load('--devices', '30', '--rate', '300', '--qos', '1', '--duration', '3', '--payload', 'mixed', '--workers', '2', '--source-addresses', '127.0.0.1,127.0.0.2');
     expect(stderr).toMatch(/acknowledged \d+/);
     expect(summary).toMatchObject({ devices: 30, connected: 30, connectFailures: 0, failed: 0, qos: 1 });
     expect(summary.sent).toBeGreaterThan(600);
     expect(summary.acknowledged).toBe(summary.sent);
     expect(summary.latencyMs.p99).toBeGreaterThan(0);
+    // The rate is over the publishing window alone; connecting before and draining after are apart.
+    expect(summary.durationS).toBeGreaterThanOrEqual(3);
+    expect(summary.rate).toBeCloseTo(summary.acknowledged / summary.durationS, 0);
+    expect(Date.parse(summary.startedAt)).toBeGreaterThan(startedBefore);
+    expect(summary).toMatchObject({ sourceAddresses: 2 });
+    expect(loadDevices()).toHaveLength(30);
 
     expect(await brokerMetric('mqtt_messages_in_total')).toBe(summary.acknowledged);
     await waitFor('ingest to receive every message', async () => (await stack.ingestMetric('ingest_readings_received_total')) === summary.acknowledged, 20_000);
@@ -52,4 +67,25 @@ describe('the load generator', () => {
     );
     expect(stored).toBe(summary.acknowledged);
   }, 120_000);
+
+  it('keeps its devices for the next run until --cleanup removes them', async () => {
+    expect(loadDevices()).toHaveLength(30);
+    const { stderr } = await load('--cleanup');
+    expect(stderr).toMatch(/removed 30 load devices/);
+    expect(loadDevices()).toEqual([]);
+    expect(existsSync(join(stack.dataDir, 'load', 'credentials.json'))).toBe(false);
+  }, 60_000);
+
+  it('connects from the source address it is given', async () => {
+    const server = createServer();
+    const seen = new Promise<string | undefined>((resolve) => server.once('connection', (socket) => {
+      resolve(socket.remoteAddress);
+      socket.destroy();
+    }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await expect(connectDevice(url, { id: 'load-x', secret: 'x' }, '127.0.0.2')).rejects.toThrow();
+    expect(await seen).toBe('127.0.0.2');
+    server.close();
+  });
 });

@@ -1,18 +1,19 @@
 /**
  * `npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed]`: N real,
  * provisioned device connections publishing R readings/s in total. Progress on stderr; the summary as
- * one JSON object on the last line of stdout.
+ * one JSON object on the last line of stdout. The load devices stay registered (a later run reuses
+ * them) until `--cleanup` removes them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeviceRegistry } from '@city/devices';
 import { readSimConfig } from '../config.js';
 import { progressLine } from '../progress.js';
+import { provisionLoadDevices, removeLoadDevices } from './devices.js';
 import { LatencySample } from './latency.js';
-import { kindFor, PAYLOAD_MIXES, type PayloadMix } from './payloads.js';
+import { PAYLOAD_MIXES, type PayloadMix } from './payloads.js';
 import type { WorkerReport, WorkerTask } from './worker.js';
 
 /** Devices per process: well under the 20,000 file descriptors a process may hold. */
@@ -27,43 +28,70 @@ const { values } = parseArgs({
     payload: { type: 'string', default: 'mixed' },
     workers: { type: 'string' },
     'max-in-flight': { type: 'string', default: '20000' },
+    'source-addresses': { type: 'string' },
+    cleanup: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   },
 });
 
 const usage = [
-  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W]',
-  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W]',
+  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2]',
+  '       npm run load -- --cleanup      remove the load devices from the registry (once ingest has caught up)',
+  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2]',
+  '           npm run load -- --cleanup  xóa các thiết bị tải khỏi sổ đăng ký (sau khi ingest đã xử lý hết)',
   '',
 ].join('\n');
 if (values.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
+
+const config = readSimConfig();
+const credentialsFile = join(config.DATA_DIR, 'load', 'credentials.json');
+const openRegistry = () => DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
+
+if (values.cleanup) {
+  const registry = openRegistry();
+  const removed = removeLoadDevices(registry, credentialsFile);
+  registry.close();
+  process.stderr.write(`removed ${removed} load devices / đã xóa ${removed} thiết bị tải\n`);
+  process.exit(0);
+}
+
 const devices = Number(values.devices);
 const rate = Number(values.rate);
 const qos = Number(values.qos);
 const durationS = Number(values.duration);
 const payload = values.payload as PayloadMix;
 const maxInFlight = Number(values['max-in-flight']);
+const sourceAddresses = values['source-addresses']?.split(',').map((address) => address.trim()).filter(Boolean) ?? [];
 if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1)) {
   process.stderr.write(usage);
   process.exit(2);
 }
+if (sourceAddresses.length > 0 && !config.mqttUrl.startsWith('mqtt://')) {
+  process.stderr.write('--source-addresses needs a plain mqtt:// broker URL / --source-addresses chỉ dùng với địa chỉ broker mqtt://\n');
+  process.exit(2);
+}
 
-const config = readSimConfig();
 const deviceRateLimit = Number(process.env.DEVICE_RATE_LIMIT ?? 10);
 if (rate / devices > deviceRateLimit) {
   process.stderr.write(`warning: ${(rate / devices).toFixed(1)} messages/s per device is above the broker's DEVICE_RATE_LIMIT of ${deviceRateLimit}; the excess will be dropped\n`);
 }
 
-const credentials = await provisionLoadDevices(devices, payload);
+const registry = openRegistry();
+const showProvisioning = progressLine('provisioning');
+const credentials = (await provisionLoadDevices(registry, credentialsFile, devices, payload, (done) => showProvisioning(done, devices))).map((device, i) =>
+  sourceAddresses.length > 0 ? { ...device, sourceAddress: sourceAddresses[i % sourceAddresses.length] as string } : device,
+);
 const workerCount = Math.max(Number(values.workers ?? 0), Math.ceil(devices / DEVICES_PER_WORKER));
 const totals = new Map<number, WorkerReport>();
 const latencies = new LatencySample();
 const showConnect = progressLine('connecting');
+const connectStarted = performance.now();
+let connectS = 0;
 let connectedWorkers = 0;
-let startedAt = 0;
+let startedAt: Date | undefined;
 let lastLine = { at: 0, acknowledged: 0 };
 
 const workers: ChildProcess[] = [];
@@ -77,36 +105,47 @@ const finished = Array.from({ length: workerCount }, (_, w) => {
     child.on('message', (report: WorkerReport) => {
       totals.set(w, report);
       latencies.merge(report.latencies);
-      if (report.type === 'connected') {
-        connectedWorkers++;
-        showConnect(sum('connected'), devices);
-        if (connectedWorkers === workerCount) startedAt = performance.now();
-      } else showProgress();
+      if (report.type === 'connecting' || report.type === 'connected') showConnect(sum('connected') + sum('connectFailures'), devices);
+      if (report.type === 'connected' && ++connectedWorkers === workerCount) startPublishing();
+      if (report.type === 'stats') showProgress();
     });
     child.once('exit', () => resolve());
   });
 });
+
+/** Every worker holds its connections: all start publishing together, so the window is one for all. */
+function startPublishing(): void {
+  connectS = (performance.now() - connectStarted) / 1000;
+  startedAt = new Date();
+  for (const child of workers) child.send('go');
+}
 
 const stop = () => workers.forEach((child) => child.kill('SIGTERM'));
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
 await Promise.all(finished);
 
-const elapsedS = startedAt > 0 ? (performance.now() - startedAt) / 1000 : 0;
+const reports = [...totals.values()];
+const publishS = Math.max(0, ...reports.map((report) => (report.publishMs ?? 0) / 1000));
 const summary = {
   devices,
   connected: sum('connected'),
   connectFailures: sum('connectFailures'),
+  sourceAddresses: sourceAddresses.length || 1,
+  connectS: Number(connectS.toFixed(2)),
   qos,
   payload,
-  durationS: Number(elapsedS.toFixed(2)),
+  startedAt: startedAt?.toISOString() ?? null,
+  durationS: Number(publishS.toFixed(2)),
+  drainS: Number(Math.max(0, ...reports.map((report) => (report.drainMs ?? 0) / 1000)).toFixed(2)),
   targetRate: rate,
   sent: sum('sent'),
   acknowledged: sum('acknowledged'),
   failed: sum('failed'),
-  rate: Number((sum('acknowledged') / Math.max(elapsedS, 0.001)).toFixed(1)),
+  rate: Number((sum('acknowledged') / Math.max(publishS, 0.001)).toFixed(1)),
   latencyMs: latencies.percentiles(),
 };
+registry.close();
 process.stderr.write('\n');
 process.stdout.write(`${JSON.stringify(summary)}\n`);
 
@@ -124,37 +163,4 @@ function showProgress(): void {
   lastLine = { at: now, acknowledged };
   const line = `sent ${sum('sent')}  acknowledged ${acknowledged}  errors ${sum('failed') + sum('connectFailures')}  rate ${current.toFixed(0)}/s`;
   process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
-}
-
-/** Load devices (`load-<n>`) are provisioned once through the registry and their secrets kept for later runs. */
-async function provisionLoadDevices(count: number, mix: PayloadMix): Promise<WorkerTask['devices']> {
-  const file = join(config.DATA_DIR, 'load', 'credentials.json');
-  const known: Record<string, { secret: string; kind: string }> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-  const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
-  const show = progressLine('provisioning');
-  const result: WorkerTask['devices'] = [];
-  let changed = false;
-  for (let i = 0; i < count; i++) {
-    const kind = kindFor(mix, i);
-    const id = `load-${kind}-${i}`;
-    const stored = known[id];
-    const device = registry.get(id);
-    let secret = stored?.secret;
-    if (!device) {
-      secret = (await registry.add({ id, kind, lon: 108.2208, lat: 16.0544, name: `load ${i}`, actor: 'load-generator' })).secret;
-      changed = true;
-    } else if (!secret) {
-      secret = await registry.rotate(id, 'load-generator');
-      changed = true;
-    }
-    known[id] = { secret: secret as string, kind };
-    result.push({ id, secret: secret as string, kind });
-    show(i + 1, count);
-  }
-  registry.close();
-  if (changed) {
-    mkdirSync(join(config.DATA_DIR, 'load'), { recursive: true });
-    writeFileSync(file, JSON.stringify(known), { mode: 0o600 });
-  }
-  return result;
 }

@@ -46,6 +46,12 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, { en: string; vi: strin
     en: 'an air-pollution episode: PM2.5, PM10 and NO2 several times their usual level for six hours',
     vi: 'đợt ô nhiễm không khí: PM2.5, PM10 và NO2 cao gấp nhiều lần bình thường trong sáu giờ',
   },
-  silent: { en: 'a few devices go silent for an hour', vi: 'một vài thiết bị ngừng gửi dữ liệu trong một giờ' },
-  garbage: { en: 'a device sends malformed messages for ten minutes', vi: 'một thiết bị gửi dữ liệu sai định dạng trong mười phút' },
+  silent: {
+    en: 'three devices stop publishing for an hour while staying connected (a hung sensor), then resume',
+    vi: 'ba thiết bị vẫn kết nối nhưng ngừng gửi dữ liệu trong một giờ (cảm biến bị treo), rồi gửi lại',
+  },
+  garbage: {
+    en: 'a device sends a mix of malformed messages at its reporting rhythm for ten minutes, then recovers',
+    vi: 'một thiết bị gửi xen kẽ nhiều loại dữ liệu sai định dạng theo nhịp báo cáo trong mười phút, rồi trở lại bình thường',
+  },
 };

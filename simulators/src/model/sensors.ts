@@ -5,10 +5,11 @@
 import type { MetricValue } from '@city/devices';
 import type { Placement, RoadSegment } from './city-data.js';
 import { gaussian, smoothNoise, uniform } from './random.js';
+import { hopsFrom, roadGraph } from './road-graph.js';
 import { temperature, tide, trafficDemand } from './rhythm.js';
 import type { Overlay } from './scenarios.js';
 import { localHour, sunTimes } from './time.js';
-import { rainfall, recentRain } from './weather.js';
+import { rainfall, recentRain, windSpeed } from './weather.js';
 
 export interface World {
   seed: number;
@@ -26,15 +27,33 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
 const LOAD_FACTOR: Record<RoadSegment['kind'], number> = { bridge: 1.08, arterial: 0.95, coastal: 0.75, street: 0.8 };
 
 /**
- * What an accident does to a segment: most of its capacity gone and traffic crawling past the scene;
- * upstream on the same street, half the capacity and slower traffic as the queue backs up.
+ * What an accident does along the road graph: at the scene most of the capacity is gone and traffic
+ * crawls past; on the approaches a queue backs up, reaching one junction away within ten minutes and
+ * two within twenty, weaker with each junction, while drivers diverted from the scene add to their demand.
  */
-function accidentImpact(world: World, segment: RoadSegment, t: number): { capacity: number; speed: number } {
-  let impact = { capacity: 1, speed: 1 };
+const ACCIDENT_BY_HOPS = [
+  { capacity: 0.15, speed: 0.2, demand: 1 },
+  { capacity: 0.5, speed: 0.55, demand: 1.2 },
+  { capacity: 0.75, speed: 0.8, demand: 1.1 },
+] as const;
+const QUEUE_MINUTES_PER_HOP = 10;
+
+interface Impact {
+  capacity: number;
+  speed: number;
+  demand: number;
+}
+
+function accidentImpact(world: World, segment: RoadSegment, t: number): Impact {
+  let impact: Impact = { capacity: 1, speed: 1, demand: 1 };
   for (const accident of world.overlay.accidents) {
     if (t < accident.startMs || t > accident.endMs) continue;
-    if (accident.segment === segment.id) impact = { capacity: 0.15, speed: 0.2 };
-    else if (world.segments.get(accident.segment)?.street === segment.street && impact.capacity > 0.5) impact = { capacity: 0.5, speed: 0.55 };
+    const hops = hopsFrom(roadGraph(world.segments), accident.segment, ACCIDENT_BY_HOPS.length - 1).get(segment.id);
+    if (hops === undefined) continue;
+    const full = ACCIDENT_BY_HOPS[hops] as Impact;
+    const reached = hops === 0 ? 1 : Math.min(1, (t - accident.startMs) / (hops * QUEUE_MINUTES_PER_HOP * 60_000));
+    const here = { capacity: 1 - (1 - full.capacity) * reached, speed: 1 - (1 - full.speed) * reached, demand: 1 + (full.demand - 1) * reached };
+    if (here.capacity < impact.capacity) impact = here;
   }
   return impact;
 }
@@ -47,8 +66,8 @@ export interface FlowState {
 
 /** The flow on a segment: demand against capacity, and speed from the BPR volume–delay curve. */
 export function segmentFlow(world: World, segment: RoadSegment, t: number, sensorKey = segment.id): FlowState {
-  const demand = trafficDemand(t) * LOAD_FACTOR[segment.kind] * (1 + 0.06 * smoothNoise(t, 15 * 60_000, world.seed, sensorKey, 'demand'));
   const impact = accidentImpact(world, segment, t);
+  const demand = trafficDemand(t) * LOAD_FACTOR[segment.kind] * impact.demand * (1 + 0.06 * smoothNoise(t, 15 * 60_000, world.seed, sensorKey, 'demand'));
   const capacity = segment.capacity * impact.capacity;
   const wanted = segment.capacity * clamp(demand, 0.01, 1.3);
   const ratio = wanted / capacity;
@@ -80,14 +99,18 @@ function pollutionFactor(world: World, t: number): number {
   return world.overlay.pollution.reduce((factor, episode) => (t >= episode.startMs && t <= episode.endMs ? Math.max(factor, episode.factor) : factor), 1);
 }
 
+/** How much wind spreads what traffic emits: 1 in a typical 3 m/s breeze, more in calm air, less in a gale. */
+const windDilution = (wind: number) => ((1 + 3) / (1 + wind)) ** 0.7;
+
 function airQuality(world: World, device: Placement, t: number): Metrics {
   const site = 0.8 + 0.5 * uniform(world.seed, device.id, 'site');
   const roadside = device.nearSegment ? 1.25 : 1;
   const washout = 1 / (1 + 0.08 * recentRain(world.seed, t, world.overlay.storms, 3));
+  const dilution = windDilution(windSpeed(world.seed, t, world.overlay.storms));
   const episode = pollutionFactor(world, t);
   const drift = 1 + 0.12 * smoothNoise(t, 2 * HOUR, world.seed, device.id, 'aq');
-  const pm25 = (12 + 38 * laggedTraffic(t, 1) * roadside) * site * washout * drift * episode;
-  const no2 = (8 + 45 * laggedTraffic(t, 0.5) * roadside) * site * drift * Math.sqrt(episode);
+  const pm25 = (12 + 38 * laggedTraffic(t, 1) * roadside) * site * washout * dilution * drift * episode;
+  const no2 = (8 + 45 * laggedTraffic(t, 0.5) * roadside) * site * dilution * drift * Math.sqrt(episode);
   const hour = localHour(t);
   const sun = Math.max(0, Math.sin(((hour - 6) / 12) * Math.PI));
   const temp = temperature(t) - 2.5 * Math.min(1, rainfall(world.seed, t, world.overlay.storms) / 5);

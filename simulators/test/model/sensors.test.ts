@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { validateReading } from '@city/devices';
-import type { Placement, RoadSegment } from '../../src/model/city-data.js';
+import { loadCityData, type Placement, type RoadSegment } from '../../src/model/city-data.js';
 import { emptyOverlay } from '../../src/model/scenarios.js';
 import { readingFor, segmentFlow, type World } from '../../src/model/sensors.js';
-import { sunTimes } from '../../src/model/time.js';
+import { isWeekend, sunTimes } from '../../src/model/time.js';
+import { recentRain, windSpeed } from '../../src/model/weather.js';
 
 const bridge: RoadSegment = {
   id: 'cau-rong',
@@ -80,12 +81,63 @@ describe('the simulated city', () => {
     expect(sunset).toBeLessThan(17.6);
   });
 
-  it('collapses speed on a bridge with an accident and slows its street upstream', () => {
+  it('collapses speed on a bridge with an accident', () => {
     const t = wednesday(10);
     const city = world();
     const before = segmentFlow(city, bridge, t).speed;
     city.overlay.accidents.push({ segment: 'cau-rong', startMs: t - 60_000, endMs: t + 3_600_000 });
     expect(segmentFlow(city, bridge, t).speed).toBeLessThan(before / 3);
+  });
+
+  describe('an accident on the real road network', () => {
+    const city = loadCityData();
+    const t = wednesday(10);
+    const flows = (accident?: string) => {
+      const w: World = { seed: 7, segments: city.segments, overlay: emptyOverlay() };
+      if (accident) w.overlay.accidents.push({ segment: accident, startMs: t - 30 * 60_000, endMs: t + 3_600_000 });
+      return new Map([...city.segments.values()].map((segment) => [segment.id, segmentFlow(w, segment, t)]));
+    };
+    const clear = flows();
+
+    it.each([
+      ['cau-rong', 'nguyen-van-linh-2', 'bach-dang-2'],
+      ['dien-bien-phu-2', 'dien-bien-phu-1', 'dien-bien-phu-3'],
+    ])('on %s backs up onto the connected approaches (%s, %s) and leaves the far side of the city alone', (scene, approach, other) => {
+      const crashed = flows(scene);
+      for (const id of [scene, approach, other]) expect(crashed.get(id)?.speed, id).toBeLessThan((clear.get(id)?.speed as number) * 0.8);
+      expect(crashed.get(approach)?.occupancy).toBeGreaterThan(clear.get(approach)?.occupancy as number);
+      expect(crashed.get(scene)?.speed).toBeLessThan(crashed.get(approach)?.speed as number);
+      expect(crashed.get('le-van-hien-3')).toEqual(clear.get('le-van-hien-3'));
+      expect(crashed.get('nguyen-tat-thanh-5')).toEqual(clear.get('nguyen-tat-thanh-5'));
+    });
+
+    it('fades with each junction from the scene', () => {
+      const crashed = flows('cau-rong');
+      const slowdown = (id: string) => (crashed.get(id)?.speed as number) / (clear.get(id)?.speed as number);
+      // nguyen-van-linh-1 is two junctions from Cầu Rồng, through nguyen-van-linh-2.
+      expect(slowdown('nguyen-van-linh-2')).toBeLessThan(slowdown('nguyen-van-linh-1'));
+      expect(slowdown('nguyen-van-linh-1')).toBeLessThan(1);
+    });
+  });
+
+  it('disperses PM2.5 and NO2 in the wind: at the same hour of a dry weekday, a windy morning is cleaner than a calm one', () => {
+    const city = loadCityData();
+    const stations = city.placements.filter((p) => p.kind === 'air_quality');
+    const w: World = { seed: 2025, segments: city.segments, overlay: emptyOverlay() };
+    const mornings = Array.from({ length: 60 }, (_, day) => Date.UTC(2025, 9, 1 + day, 8 - 7)).filter((t) => !isWeekend(t) && recentRain(w.seed, t, [], 6) === 0);
+    const byWind = mornings.sort((a, b) => windSpeed(w.seed, a) - windSpeed(w.seed, b));
+    const [calm, windy] = [byWind[0] as number, byWind.at(-1) as number];
+    expect(windSpeed(w.seed, windy)).toBeGreaterThan(2 * windSpeed(w.seed, calm));
+    const mean = (t: number, metric: string) => stations.reduce((sum, p) => sum + (readingFor(w, p, t)[metric] as number), 0) / stations.length;
+    for (const metric of ['pm25', 'no2']) expect(mean(windy, metric), metric).toBeLessThan(0.8 * mean(calm, metric));
+  });
+
+  it('washes PM2.5 out in rain', () => {
+    const t = wednesday(9);
+    const city = world();
+    const dry = readingFor(city, devices.air as Placement, t).pm25 as number;
+    city.overlay.storms.push({ startMs: t - 2 * 3_600_000, endMs: t + 3_600_000, peakMmPerHour: 30 });
+    expect(readingFor(city, devices.air as Placement, t).pm25).toBeLessThan(dry * 0.7);
   });
 
   it('raises low points past their alert level in a storm', () => {
