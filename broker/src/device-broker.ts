@@ -9,6 +9,7 @@ import type { Logger } from '@city/platform';
 import { mayPublish, maySubscribe, type Identity } from './acl.js';
 import { createCredentialChecker } from './credentials.js';
 import type { BrokerMetrics } from './metrics.js';
+import { createMemoryPersistence } from './memory-persistence.js';
 import { createMessageQueue } from './message-queue.js';
 import { TokenBucket } from './rate-limit.js';
 import { createPresence } from './presence.js';
@@ -60,7 +61,7 @@ export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<
     mq: createMessageQueue(options.concurrency),
     drainTimeout: options.drainTimeoutMs,
     maxClientsIdLength: 128,
-    persistence: options.persistence,
+    persistence: options.persistence ?? createMemoryPersistence(),
     authenticate(client, username, password, done) {
       checkCredentials(client.id, username, password).then(
         (result) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import mqemitter from 'mqemitter';
-import { createMessageQueue } from '../src/message-queue.js';
+import { createMessageQueue, Deque } from '../src/message-queue.js';
 
 const BACKLOG = 50_000;
 
@@ -48,5 +48,25 @@ describe('the broker message queue', () => {
     queue.emit({ topic: 'devices/late/status', seq: BACKLOG });
     await expect.poll(() => delivered.length, { timeout: 10_000 }).toBe(BACKLOG + 1);
     expect(delivered.at(-1)).toBe(BACKLOG);
+  });
+});
+
+describe('the message queue ring buffer', () => {
+  it('behaves as an array used from both ends, through growth and wrap-around', () => {
+    const deque = new Deque<number>();
+    const model: number[] = [];
+    let next = 0;
+    // A fixed pseudo-random walk of pushes, shifts and unshifts, checked against a plain array.
+    let seed = 7;
+    for (let step = 0; step < 20_000; step++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      const op = seed % 5;
+      if (op < 2) expect(deque.push(next)).toBe(model.push(next++));
+      else if (op < 4) expect(deque.shift()).toBe(model.shift());
+      else expect(deque.unshift(next)).toBe(model.unshift(next++));
+      expect(deque.length).toBe(model.length);
+    }
+    while (model.length) expect(deque.shift()).toBe(model.shift());
+    expect(deque.shift()).toBeUndefined();
   });
 });

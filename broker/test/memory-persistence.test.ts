@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { AedesPacket } from 'aedes-packet';
+import { OutgoingQueue } from '../src/memory-persistence.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const publish = (counter: number) => ({ cmd: 'publish', topic: `devices/d${counter}/telemetry`, payload: Buffer.from('{}'), qos: 1, retain: false, dup: false, brokerId: 'b1', brokerCounter: counter }) as unknown as AedesPacket;
+
+describe('the broker memory persistence', () => {
+  it("passes aedes-persistence's own conformance suite", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', 'broker/test/fixtures/persistence-abstract-suite.ts'], { cwd: root, timeout: 60_000 });
+    expect(stdout).toMatch(/^# fail 0$/m);
+    expect(Number(/^# pass (\d+)$/m.exec(stdout)?.[1])).toBeGreaterThanOrEqual(50);
+  });
+
+  it('keeps a queue of 100,000 unacknowledged messages in order through sends and acknowledgements out of order', () => {
+    const queue = new OutgoingQueue();
+    const total = 100_000;
+    const idOf = (counter: number) => ((counter - 1) % 65_535) + 1;
+    for (let counter = 1; counter <= total; counter++) queue.enqueue(publish(counter));
+    // Sent with wrapping packet identifiers, as a session holding more than 65,535 in flight is.
+    for (let counter = 1; counter <= total; counter++) queue.update({ ...publish(counter), messageId: idOf(counter) } as AedesPacket);
+    // Out of order: every odd one of the first 60,000 is acknowledged first.
+    for (let counter = 1; counter <= 60_000; counter += 2) expect(queue.clear(idOf(counter))?.brokerCounter).toBe(counter);
+    const left = queue.snapshot().map((packet) => packet.brokerCounter);
+    expect(left).toHaveLength(total - 30_000);
+    expect(left.slice(0, 3)).toEqual([2, 4, 6]);
+    expect(left.every((counter, index) => index === 0 || counter > (left[index - 1] as number))).toBe(true);
+    // A shared identifier is the oldest holder's: 65,537 was sent as 2, after 2 itself.
+    expect(queue.clear(2)?.brokerCounter).toBe(2);
+    expect(queue.clear(2)?.brokerCounter).toBe(65_537);
+    expect(queue.clear(2)).toBeUndefined();
+  });
+
+  it('swaps a PUBLISH for its PUBREL and refuses an update for a packet it never queued', () => {
+    const queue = new OutgoingQueue();
+    queue.enqueue(publish(1));
+    queue.update({ ...publish(1), messageId: 7 } as AedesPacket);
+    queue.update({ cmd: 'pubrel', messageId: 7 } as unknown as AedesPacket);
+    expect(queue.snapshot()).toEqual([{ cmd: 'pubrel', messageId: 7 }]);
+    expect(() => queue.update({ ...publish(2), messageId: 8 } as AedesPacket)).toThrow('no such packet');
+    expect(queue.clear(7)).toEqual({ cmd: 'pubrel', messageId: 7 });
+    expect(queue.size).toBe(0);
+  });
+});
