@@ -2,8 +2,11 @@
  * Walks every /api route the app registers, with no token and with each role: a route answers only
  * the roles at or above the one it declares, and the OpenAPI document lists exactly these routes, each with its success answer.
  */
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { authPlugin } from '../../src/auth/auth-plugin.js';
+import type { SessionStore } from '../../src/auth/sessions.js';
 import { ROLES, hasRole, type Role } from '../../src/auth/roles.js';
 import { startApiStack, type ApiStack } from '../helpers/api-stack.js';
 
@@ -51,6 +54,26 @@ describe('access to every route', () => {
       .map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     expect(undeclared, 'operations without a success response schema').toEqual([]);
     expect(registered.length).toBeGreaterThan(20);
+  });
+
+  it('refuses to start with a route that declares no access, inside /api or out', async () => {
+    const build = async (url: string, config: Record<string, unknown> = {}) => {
+      const app = Fastify();
+      await app.register(authPlugin, { sessions: {} as SessionStore });
+      try {
+        app.get(url, { config }, async () => 'ok');
+        await app.ready();
+        return 'started';
+      } catch (error) {
+        return (error as Error).message;
+      } finally {
+        await app.close();
+      }
+    };
+    expect(await build('/api/v1/new-thing')).toMatch(/declares no access/);
+    expect(await build('/internal/reset')).toMatch(/declares no access/);
+    expect(await build('/internal/reset', { access: 'admin' })).toBe('started');
+    expect(await build('/docs/extra')).toBe('started');
   });
 
   it('refuses a call without a token on every route that is not public', async () => {
