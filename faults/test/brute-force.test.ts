@@ -18,34 +18,34 @@ import { recordOutcome } from '../src/report.js';
 const GUESSES = 200;
 let dir: ReturnType<typeof tempDir>;
 let broker: RunningBroker;
+let registry: DeviceRegistry;
 let stack: ApiStack;
 let target: { id: string; secret: string };
 
+const BROKER_ENV = {
+  MQTT_HOST: '127.0.0.1',
+  MQTT_PORT: '0',
+  BROKER_METRICS_PORT: '0',
+  MQTT_SERVICE_SECRET: 'test-service-secret-0123456789',
+  // The attack comes from loopback here, so loopback is not trusted; short back-offs let the test see them end.
+  CONNECT_TRUSTED_ADDRESSES: 'none',
+  CONNECT_BACKOFF_MAX_DEVICE_SECONDS: '2',
+  CONNECT_BACKOFF_MAX_ADDRESS_SECONDS: '4',
+};
+
 beforeAll(async () => {
   dir = tempDir('city-brute-force-');
-  const registry = DeviceRegistry.open(join(dir.path, 'registry.db'));
-  const added = await registry.add({ id: 'dn-brute-target', kind: 'noise', lon: 108.2208, lat: 16.0544 });
-  target = { id: added.device.id, secret: added.secret };
-  registry.close();
-  broker = await startBroker(
-    readBrokerConfig({
-      DATA_DIR: dir.path,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      BROKER_METRICS_PORT: '0',
-      MQTT_SERVICE_SECRET: 'test-service-secret-0123456789',
-      // The attack comes from loopback here, so loopback is not trusted; short back-offs let the test see them end.
-      CONNECT_TRUSTED_ADDRESSES: 'none',
-      CONNECT_BACKOFF_MAX_DEVICE_SECONDS: '2',
-      CONNECT_BACKOFF_MAX_ADDRESS_SECONDS: '4',
-    }),
-    createLogger('test', 'silent'),
-  );
+  broker = await startBroker(readBrokerConfig({ ...BROKER_ENV, DATA_DIR: dir.path }), createLogger('test', 'silent'));
+  // The broker reads the registry at every CONNECT, so a device provisioned now is known at once.
+  registry = DeviceRegistry.open(join(dir.path, 'registry.db'));
+  const { device, secret } = await registry.add({ id: 'dn-brute-target', kind: 'noise', lon: 108.2208, lat: 16.0544 });
+  target = { id: device.id, secret };
   stack = await startApiStack();
 }, 90_000);
 
 afterAll(async () => {
   await broker?.close();
+  registry?.close();
   await stack?.close();
   dir?.cleanup();
 });
