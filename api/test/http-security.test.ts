@@ -44,6 +44,13 @@ describe('security headers', () => {
       expect(response.headers.get('x-powered-by'), path).toBeNull();
     }
   });
+
+  it('give the API reference its own policy, which works over plain HTTP', async () => {
+    const response = await fetch(`${stack.baseUrl}/docs/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(response.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+  });
 });
 
 describe('CORS', () => {
