@@ -84,12 +84,20 @@ describe('brute force', () => {
       await waitFor('the device to get in once the back-offs end', async () => (await attempt(target.id, target.secret)) === 0, 15_000, 250);
 
       const login: number[] = [];
+      const refusals = new Set<string>();
       for (let guess = 0; guess < GUESSES; guess++) {
-        login.push((await stack.call('POST', '/api/v1/auth/login', { body: { username: 'admin', password: `guess-${guess}-password` } })).status);
+        const response = await stack.call('POST', '/api/v1/auth/login', { body: { username: 'admin', password: `guess-${guess}-password` } });
+        login.push(response.status);
+        if (response.status === 429) {
+          expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+          refusals.add(((await response.json()) as { code: string }).code);
+        }
       }
       outcome.login = tally(login);
       expect(outcome.login[401]).toBe(5);
       expect(outcome.login[429]).toBe(GUESSES - 5);
+      // Both limits answered: the account's lock, then the address's rate (LOGINS_PER_MINUTE, 10 by default).
+      expect([...refusals].sort()).toEqual(['rate_limited', 'too_many_attempts']);
       passed = true;
     } finally {
       recordOutcome({
