@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DeviceRegistry, loadZones } from '@city/devices';
 import { createMetricsRegistry, type InfluxqlTarget, type Logger } from '@city/platform';
@@ -22,8 +21,9 @@ import type { ApiConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { deviceRoutes } from './devices/routes.js';
 import { docsRoutes } from './docs.js';
-import { installErrorHandler } from './errors.js';
+import { answerClientError, installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { httpSecurity, parseOrigins } from './http-security.js';
 import { historyRoutes } from './history/routes.js';
 import { IncidentStore, INCIDENTS_SCHEMA } from './incidents/incident-store.js';
 import { incidentRoutes } from './incidents/routes.js';
@@ -36,6 +36,7 @@ import { createApiMetrics } from './metrics.js';
 import { loadRulesConfig, zoneRules } from './rules/rules-config.js';
 import { RuleEngine } from './rules/rule-engine.js';
 import { sensorFloodLevels } from './rules/thresholds.js';
+import { StreamSessionGuard } from './stream/session-guard.js';
 import { StreamHub } from './stream/stream-hub.js';
 import { streamRoutes } from './stream/routes.js';
 import { webRoutes } from './web.js';
@@ -43,6 +44,8 @@ import { webRoutes } from './web.js';
 /** How often the registry is re-read for devices added or removed by the CLI, and the rules' clock ticks. */
 const REGISTRY_SYNC_MS = 10_000;
 const RULES_TICK_MS = 5_000;
+/** The largest request body any route takes (a device with its attributes, an incident note); routes that need less say so. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface ApiServices {
   live: LiveState;
@@ -64,7 +67,10 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   const dataDir = resolve(config.DATA_DIR);
   const app = Fastify({
     loggerInstance: logger.child({}, { serializers: { req: (request: { method: string; url: string }) => ({ method: request.method, url: request.url.replace(/access_token=[^&]*/, 'access_token=[redacted]') }) } }) as FastifyBaseLogger,
-    bodyLimit: 64 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // A client gets this long to send its whole request, so that slow senders cannot hold connections open.
+    requestTimeout: 30_000,
+    clientErrorHandler: answerClientError,
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const webDir = existsSync(join(config.WEB_DIR, 'index.html')) ? config.WEB_DIR : undefined;
@@ -103,6 +109,7 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
     else if (change === 'removed') rules.forget(device.id);
   });
   incidents.onChange((incident) => hub.incidentChanged(incident));
+  const streamSessions = new StreamSessionGuard(sessions, config.STREAM_SESSION_CHECK_SECONDS * 1000);
   live.syncRegistry(registry.list());
 
   const metricsRegistry = createMetricsRegistry('api');
@@ -144,22 +151,14 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
     clearInterval(syncTimer);
     clearInterval(ruleTimer);
     rules.close();
+    streamSessions.close();
     hub.close();
     await feed.close();
     registry.close();
     db.close();
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        'img-src': ["'self'", 'data:', 'blob:'],
-        'worker-src': ["'self'", 'blob:'],
-        'style-src': ["'self'", "'unsafe-inline'"],
-        'connect-src': ["'self'"],
-      },
-    },
-  });
+  await app.register(httpSecurity, { corsOrigins: parseOrigins(config.CORS_ORIGINS) });
   await app.register(docsRoutes);
   await app.register(authPlugin, { sessions });
   await app.register(healthRoutes({ mqttUrl: config.MQTT_URL, influxUrl: config.INFLUX_URL, mqttSession: () => feed.connected, checkRegistry: () => registry.get('health-check') }));
@@ -168,7 +167,7 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   await app.register(auditRoutes({ audit, registry }));
   await app.register(deviceRoutes({ registry, live, audit }));
   await app.register(layerRoutes({ live, roads, zones, openIncidents }));
-  await app.register(streamRoutes(hub));
+  await app.register(streamRoutes(hub, streamSessions));
   await app.register(incidentRoutes({ store: incidents, audit, zoneAt: (lon, lat) => zones.zoneAt(lon, lat)?.id }));
   await app.register(historyRoutes({ influx, database: config.INFLUX_DB, maxPoints: config.HISTORY_MAX_POINTS, devicesOnSegment: (id) => live.devicesOnSegment(id) }));
   app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>

@@ -3,6 +3,7 @@
  * whether it comes from a schema (400 naming the field), a role check or a handler.
  */
 import { Type } from '@sinclair/typebox';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { InfluxQueryError } from '@city/platform';
 
@@ -36,11 +37,13 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -65,6 +68,9 @@ export function installErrorHandler(app: FastifyInstance, options: { spaIndex?: 
       message = `invalid ${validationContext}: ${validationMessage(validationContext, validation) || message}`;
     } else if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error as FastifyError).code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       code = 'invalid_json';
+    } else if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      code = 'body_too_large';
+      message = `the request body is over this route's limit of ${request.routeOptions.bodyLimit ?? 'unknown'} bytes`;
     } else if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
       code = 'internal_error';
@@ -81,6 +87,22 @@ export function installErrorHandler(app: FastifyInstance, options: { spaIndex?: 
     }
     return reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'not_found', message: `no route ${request.method} ${path}` });
   });
+}
+
+const CLIENT_ERRORS: Record<string, { statusCode: number; code: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: { statusCode: 431, code: 'headers_too_large', message: 'the request line and headers are over 16 KiB' },
+  ERR_HTTP_REQUEST_TIMEOUT: { statusCode: 408, code: 'request_timeout', message: 'the request did not arrive in time' },
+};
+
+/**
+ * Requests that never reach a route (headers over Node's limit, a client too slow to send its request,
+ * bytes that are not HTTP), answered in the same shape before the connection is closed.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = CLIENT_ERRORS[error.code ?? ''] ?? { statusCode: 400, code: 'bad_request', message: 'the request is not valid HTTP' };
+  const body = JSON.stringify({ statusCode: known.statusCode, error: STATUS_TEXT[known.statusCode], code: known.code, message: known.message });
+  socket.end(`HTTP/1.1 ${known.statusCode} ${STATUS_TEXT[known.statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /**

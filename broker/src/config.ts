@@ -18,6 +18,13 @@ export const BrokerConfigSchema = Type.Object({
   BROKER_CONCURRENCY: Type.Integer({ minimum: 1, default: 100 }),
   BROKER_DRAIN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   REVOCATION_SWEEP_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** Failed CONNECTs before a device id, or a source address, is refused for a back-off that doubles up to its maximum. */
+  CONNECT_FREE_FAILURES_PER_DEVICE: Type.Integer({ minimum: 1, default: 5 }),
+  CONNECT_BACKOFF_MAX_DEVICE_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+  CONNECT_FREE_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 20 }),
+  CONNECT_BACKOFF_MAX_ADDRESS_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 900 }),
+  /** Comma-separated addresses never refused as a whole (the platform's own services); `none` for none. */
+  CONNECT_TRUSTED_ADDRESSES: Type.String({ default: '127.0.0.1,::1,::ffff:127.0.0.1' }),
   BROKER_METRICS_PORT: Port(9101),
   METRICS_HOST: Type.String({ default: '127.0.0.1' }),
 });

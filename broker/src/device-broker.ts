@@ -7,6 +7,7 @@ import type { DeviceRegistry } from '@city/devices';
 import { deviceTopic, type RejectionNotice } from '@city/devices';
 import type { Logger } from '@city/platform';
 import { mayPublish, maySubscribe, type Identity } from './acl.js';
+import type { ConnectThrottle } from './connect-throttle.js';
 import { createCredentialChecker } from './credentials.js';
 import type { BrokerMetrics } from './metrics.js';
 import { createMemoryPersistence } from './memory-persistence.js';
@@ -27,6 +28,8 @@ export interface DeviceBrokerOptions {
   drainTimeoutMs: number;
   persistence?: AedesOptions['persistence'];
   revocationSweepMs?: number;
+  /** Refuses ids and addresses that keep failing at CONNECT; none when absent. */
+  connectThrottle?: ConnectThrottle;
 }
 
 interface ClientState {
@@ -42,11 +45,14 @@ const DROPPED_PREFIX = '$dropped/';
 
 const BAD_CREDENTIALS = 4;
 const IDENTIFIER_REJECTED = 2;
+/** "Server unavailable": clients retry it with their back-off, and it says nothing about the credentials. */
+const SERVER_UNAVAILABLE = 3;
 
 export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<Aedes> {
   const { metrics, logger } = options;
   const states = new WeakMap<Client, ClientState>();
   const checkCredentials = createCredentialChecker(options.registry, options.serviceSecret);
+  const throttle = options.connectThrottle;
 
   const refuse = (client: Client, reason: string, message: string, notify: boolean) => {
     metrics.rejections.inc({ reason });
@@ -63,16 +69,25 @@ export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<
     maxClientsIdLength: 128,
     persistence: options.persistence ?? createMemoryPersistence(),
     authenticate(client, username, password, done) {
+      const address = (client.conn as { remoteAddress?: string }).remoteAddress;
+      const throttled = throttle?.check(username, address);
+      if (throttled?.refused) {
+        metrics.connectsRefused.inc({ reason: throttled.reason });
+        logger.info({ clientId: client.id.slice(0, 128), address, reason: throttled.reason, retryAfterMs: throttled.retryAfterMs }, 'connect refused');
+        return done(Object.assign(new Error(throttled.reason), { returnCode: SERVER_UNAVAILABLE }), false);
+      }
       checkCredentials(client.id, username, password).then(
         (result) => {
           if (!result.ok) {
+            if (result.reason === 'bad_credentials') throttle?.failed(username, address);
             metrics.connectsRefused.inc({ reason: result.reason });
-            logger.info({ clientId: client.id.slice(0, 128), reason: result.reason }, 'connect refused');
+            logger.info({ clientId: client.id.slice(0, 128), address, reason: result.reason }, 'connect refused');
             const error = Object.assign(new Error(result.reason), {
               returnCode: result.reason === 'client_id_mismatch' ? IDENTIFIER_REJECTED : BAD_CREDENTIALS,
             });
             return done(error, false);
           }
+          throttle?.succeeded(username);
           states.set(client, {
             identity: result.identity,
             ...(result.device ? { device: result.device } : {}),

@@ -8,6 +8,7 @@ import { createMetricsRegistry, startMetricsServer, type Logger, type MetricsSer
 import type { Aedes } from 'aedes';
 import type { BrokerConfig } from './config.js';
 import { createDeviceBroker } from './device-broker.js';
+import { ConnectThrottle } from './connect-throttle.js';
 import { createBrokerMetrics } from './metrics.js';
 import { guardConnection } from './packet-size-guard.js';
 
@@ -34,16 +35,21 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     concurrency: config.BROKER_CONCURRENCY,
     drainTimeoutMs: config.BROKER_DRAIN_TIMEOUT_MS,
     revocationSweepMs: config.REVOCATION_SWEEP_MS,
+    connectThrottle: new ConnectThrottle({
+      perDevice: { freeFailures: config.CONNECT_FREE_FAILURES_PER_DEVICE, baseDelayMs: 1000, maxDelayMs: config.CONNECT_BACKOFF_MAX_DEVICE_SECONDS * 1000 },
+      perAddress: { freeFailures: config.CONNECT_FREE_FAILURES_PER_ADDRESS, baseDelayMs: 1000, maxDelayMs: config.CONNECT_BACKOFF_MAX_ADDRESS_SECONDS * 1000 },
+      trustedAddresses: new Set(config.CONNECT_TRUSTED_ADDRESSES.split(',').map((address) => address.trim()).filter((address) => address && address !== 'none')),
+    }),
   });
 
   const handle = (socket: Socket) => {
     socket.setNoDelay(true);
-    broker.handle(
-      guardConnection(socket, config.MQTT_MAX_PACKET_BYTES, () => {
-        metrics.rejections.inc({ reason: 'packet_too_large' });
-        logger.warn({ remote: socket.remoteAddress }, 'connection cut: packet over the size limit');
-      }),
-    );
+    const guarded = guardConnection(socket, config.MQTT_MAX_PACKET_BYTES, () => {
+      metrics.rejections.inc({ reason: 'packet_too_large' });
+      logger.warn({ remote: socket.remoteAddress }, 'connection cut: packet over the size limit');
+    });
+    // The guard hides the socket from aedes; the CONNECT throttle needs to know where a guess comes from.
+    broker.handle(Object.assign(guarded, { remoteAddress: socket.remoteAddress }));
   };
 
   const servers: Server[] = [];

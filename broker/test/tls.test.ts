@@ -51,4 +51,20 @@ describe('MQTT over TLS', () => {
     await client.endAsync();
     await expect(mqtt.connectAsync(`mqtts://127.0.0.1:${running.mqttsPort}`, options)).rejects.toThrow(/self.signed|certificate/i);
   });
+
+  it('refuses plain-text MQTT on the TLS port: the connection ends before any CONNACK', async () => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${running.mqttsPort}`, {
+      clientId: credentials.id,
+      username: credentials.id,
+      password: credentials.secret,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    const outcome = await new Promise<string>((resolve) => {
+      client.once('connect', () => resolve('connected'));
+      client.once('close', () => resolve('closed'));
+    });
+    client.end(true);
+    expect(outcome).toBe('closed');
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * Authentication and role checks for every /api route. Each route declares `config.access`; the app
- * refuses to start with an /api route that does not, so no route is ever open by omission.
+ * Authentication and role checks for every route. Each route declares `config.access`; the app refuses
+ * to start with one that does not (bar the few plugins add, listed below), so no route is ever open by omission.
  * The token comes in `Authorization: Bearer …`, or as `access_token` in the query for the WebSocket
  * (browsers cannot set headers on it; request logs strip it).
  */
@@ -21,6 +21,12 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return typeof token === 'string' && /^[A-Za-z0-9_-]{20,200}$/.test(token) ? token : undefined;
 }
 
+/**
+ * Routes that plugins add without a say in their options, all public by nature: the API reference
+ * (swagger-ui), the console's static files and CORS preflights. Every other route must declare its access.
+ */
+const PLUGIN_ROUTES = [/^\/docs(\/|$)/, /^\/\*?$/, /^\*$/];
+
 export interface RouteAccess {
   method: string;
   url: string;
@@ -39,11 +45,12 @@ export const authPlugin = fp<{ sessions: SessionStore }>(async (app: FastifyInst
   app.decorate('routeAccess', []);
 
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api/')) return;
     const access = route.config?.access;
     if (access === undefined) {
+      if (!route.url.startsWith('/api/') && PLUGIN_ROUTES.some((pattern) => pattern.test(route.url))) return;
       throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.access): refusing to start with an unchecked route`);
     }
+    if (!route.url.startsWith('/api/')) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') app.routeAccess.push({ method, url: route.url, access });
   });
 

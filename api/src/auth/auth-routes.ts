@@ -34,6 +34,8 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsyncTypebox {
       '/api/v1/auth/login',
       {
         config: { access: 'public', rateLimit: { max: deps.loginsPerMinute, timeWindow: 60_000 } },
+        // Anyone may call it, so it reads no more than a login needs (a 256-character password, JSON-escaped).
+        bodyLimit: 4096,
         schema: {
           tags: ['auth'],
           summary: 'Log in: exchange a username and password for a bearer token',

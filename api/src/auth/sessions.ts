@@ -32,6 +32,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 export class SessionStore {
   private readonly statements;
+  private readonly endListeners = new Set<() => void>();
 
   constructor(
     db: Db,
@@ -67,9 +68,21 @@ export class SessionStore {
 
   revoke(token: string): void {
     this.statements.revoke.run(hashToken(token));
+    this.ended();
   }
 
   revokeUser(username: string): void {
     this.statements.revokeUser.run(username);
+    this.ended();
+  }
+
+  /** Called whenever sessions are revoked, so that what a token opened (a WebSocket) can be closed with it. */
+  onEnd(listener: () => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  private ended(): void {
+    for (const listener of this.endListeners) listener();
   }
 }

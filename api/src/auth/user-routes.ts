@@ -85,6 +85,8 @@ export function userRoutes(deps: { users: UserStore; sessions: SessionStore; aud
         const { username } = request.params;
         if (username === request.user?.username) throw new ApiError(409, 'last_admin', 'an admin cannot delete themselves');
         if (!deps.users.remove(username)) throw notFound(`user ${username} does not exist`);
+        // The database drops the sessions with the user; this tells their open streams.
+        deps.sessions.revokeUser(username);
         deps.audit.record(request.user?.username ?? 'unknown', 'user.delete', username);
         return reply.code(204).send(null);
       },

@@ -1,15 +1,18 @@
 /**
  * `GET /api/v1/stream`: the live WebSocket. Authenticated like every route (a browser passes its token
- * as `?access_token=`), it sends `{"type":"snapshot",...}` and then `{"type":"delta",...}` at most once a second.
+ * as `?access_token=`), it sends `{"type":"snapshot",...}` and then `{"type":"delta",...}` at most once a second, and is closed
+ * (code 4401) when its session ends.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
+import { bearerToken } from '../auth/auth-plugin.js';
 import { ErrorResponse } from '../errors.js';
 import { StreamDelta, StreamSnapshot } from './messages.js';
+import type { StreamSessionGuard } from './session-guard.js';
 import type { StreamHub } from './stream-hub.js';
 
-export function streamRoutes(hub: StreamHub<{ id: string }>): FastifyPluginAsync {
+export function streamRoutes(hub: StreamHub<{ id: string }>, guard: StreamSessionGuard): FastifyPluginAsync {
   return async (app) => {
     await app.register(websocket, { options: { maxPayload: 4096 } });
     // A refused upgrade (no or a bad token) is answered on a socket the HTTP server no longer tracks:
@@ -41,7 +44,11 @@ export function streamRoutes(hub: StreamHub<{ id: string }>): FastifyPluginAsync
           },
         },
       },
-      (socket) => hub.add(socket),
+      (socket, request) => {
+        // The auth hook let the upgrade through, so the request carries a token that resolved.
+        guard.watch(socket, bearerToken(request) as string);
+        hub.add(socket);
+      },
     );
   };
 }

@@ -2,8 +2,11 @@
  * Walks every /api route the app registers, with no token and with each role: a route answers only
  * the roles at or above the one it declares, and the OpenAPI document lists exactly these routes, each with its success answer.
  */
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { authPlugin } from '../../src/auth/auth-plugin.js';
+import type { SessionStore } from '../../src/auth/sessions.js';
 import { ROLES, hasRole, type Role } from '../../src/auth/roles.js';
 import { startApiStack, type ApiStack } from '../helpers/api-stack.js';
 
@@ -53,6 +56,26 @@ describe('access to every route', () => {
     expect(registered.length).toBeGreaterThan(20);
   });
 
+  it('refuses to start with a route that declares no access, inside /api or out', async () => {
+    const build = async (url: string, config: Record<string, unknown> = {}) => {
+      const app = Fastify();
+      await app.register(authPlugin, { sessions: {} as SessionStore });
+      try {
+        app.get(url, { config }, async () => 'ok');
+        await app.ready();
+        return 'started';
+      } catch (error) {
+        return (error as Error).message;
+      } finally {
+        await app.close();
+      }
+    };
+    expect(await build('/api/v1/new-thing')).toMatch(/declares no access/);
+    expect(await build('/internal/reset')).toMatch(/declares no access/);
+    expect(await build('/internal/reset', { access: 'admin' })).toBe('started');
+    expect(await build('/docs/extra')).toBe('started');
+  });
+
   it('refuses a call without a token on every route that is not public', async () => {
     for (const route of stack.app.routeAccess) {
       const response = await stack.call(route.method, concrete(route.url), { body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} });
@@ -61,6 +84,8 @@ describe('access to every route', () => {
       } else {
         expect(response.status, `${route.method} ${route.url}`).toBe(401);
         expect(((await response.json()) as { code: string }).code).toBe('unauthenticated');
+        // Fastify answers HEAD for every GET route with the GET route's options: the same check must hold.
+        if (route.method === 'GET' && route.url !== '/api/v1/stream') expect((await stack.call('HEAD', concrete(route.url))).status, `HEAD ${route.url}`).toBe(401);
       }
     }
   });
