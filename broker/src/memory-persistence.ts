@@ -6,12 +6,27 @@
  * operation is a map lookup; order (what a reconnecting session is redelivered first) is the map's insertion order.
  * Everything else (subscriptions, retained messages, wills, incoming QoS 2) is the stock store's.
  */
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Client } from 'aedes';
 import aedesPacket from 'aedes-packet';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
-import StockMemoryPersistence from 'aedes-persistence/asyncPersistence.js';
-import { CallBackPersistence } from 'aedes-persistence/callBackPersistence.js';
+import type { AedesPersistence } from 'aedes-persistence';
+
+/** The stock store's outgoing methods, the ones replaced here (aedes-persistence publishes no types for its parts). */
+interface StockStore {
+  outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket): Promise<void>;
+  outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void>;
+  outgoingUpdate(client: Client, packet: AedesPacket): Promise<void>;
+  outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket | undefined>;
+  outgoingStream(client: Client): Readable;
+}
+
+const require = createRequire(import.meta.url);
+const StockMemoryPersistence = require('aedes-persistence/asyncPersistence.js') as new (options?: Record<string, unknown>) => StockStore;
+const { CallBackPersistence } = require('aedes-persistence/callBackPersistence.js') as {
+  CallBackPersistence: new (factory: (options: Record<string, unknown>) => StockStore, options?: Record<string, unknown>) => AedesPersistence;
+};
 
 /** What the outgoing queues handle: PUBLISH and PUBREL packets, which carry an identifier once sent. */
 type AedesPacket = AnyAedesPacket & { messageId?: number };
@@ -136,6 +151,6 @@ class IndexedMemoryPersistence extends StockMemoryPersistence {
 }
 
 /** The broker's default persistence: in memory, with aedes' callback interface over the indexed store. */
-export function createMemoryPersistence(options: Record<string, unknown> = {}) {
+export function createMemoryPersistence(options: Record<string, unknown> = {}): AedesPersistence {
   return new CallBackPersistence((opts) => new IndexedMemoryPersistence(opts), options);
 }
