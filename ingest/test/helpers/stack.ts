@@ -24,7 +24,8 @@ export interface Stack {
   /** The password of the platform's own services (`service:<name>`). */
   serviceSecret: string;
   registry: DeviceRegistry;
-  startIngest(): Promise<void>;
+  /** Starts ingest as a child process; `overrides` change its environment for this start only. */
+  startIngest(overrides?: Record<string, string>): Promise<void>;
   killIngest(): Promise<void>;
   provision(id: string, kind: DeviceKind, lon?: number, lat?: number): Promise<{ id: string; secret: string }>;
   query(q: string): Promise<Record<string, unknown>[]>;
@@ -70,7 +71,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     mqttUrl,
     serviceSecret,
     registry,
-    async startIngest() {
+    async startIngest(overrides = {}) {
       ingest = spawn(process.execPath, ['--import', 'tsx', join(root, 'ingest/src/index.ts')], {
         cwd: root,
         env: {
@@ -82,6 +83,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
           INGEST_METRICS_PORT: String(metricsPort),
           LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
           ...env,
+          ...overrides,
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -40,7 +40,7 @@ process.once('message', (task: WorkerTask) => {
 });
 
 async function run(task: WorkerTask): Promise<void> {
-  const clients: { client: MqttClient; id: string; kind: DeviceKind }[] = [];
+  const clients: { client: MqttClient; id: string; kind: DeviceKind; lastTs: number }[] = [];
   let connectFailures = 0;
   let next = 0;
   // Connect in waves: a thousand simultaneous TLS-less CONNECTs are fine, ten thousand would only queue.
@@ -49,7 +49,7 @@ async function run(task: WorkerTask): Promise<void> {
       const device = task.devices[next++] as WorkerTask['devices'][number];
       try {
         const client = await mqtt.connectAsync(task.url, { clientId: device.id, username: device.id, password: device.secret, reconnectPeriod: 0, keepalive: 120, connectTimeout: 60_000 });
-        clients.push({ client, id: device.id, kind: device.kind });
+        clients.push({ client, id: device.id, kind: device.kind, lastTs: 0 });
       } catch {
         connectFailures++;
       }
@@ -92,7 +92,9 @@ async function run(task: WorkerTask): Promise<void> {
         const publishedAt = performance.now();
         sent++;
         inFlight++;
-        target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, Date.now(), sent), { qos: task.qos }, (error) => {
+        // One reading per (device, millisecond): a second one in the same millisecond would overwrite the first in InfluxDB.
+        target.lastTs = Math.max(Date.now(), target.lastTs + 1);
+        target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, target.lastTs, sent), { qos: task.qos }, (error) => {
           inFlight--;
           if (error) failed++;
           else {
