@@ -46,7 +46,8 @@ export class ClockReference {
 
   private resumedAfterGap(gapStart: number, now: number): void {
     if (now <= gapStart) return;
-    const since = Math.min(gapStart, this.backlog?.since ?? gapStart);
+    const pending = this.backlog && now < this.backlog.until ? this.backlog.since : gapStart;
+    const since = Math.min(gapStart, pending);
     this.backlog = { since, until: now + (now - since) + DRAIN_MARGIN_MS };
   }
 

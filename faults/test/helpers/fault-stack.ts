@@ -16,6 +16,8 @@ export interface Health {
 export interface FaultStack extends Stack {
   apiUrl: string;
   health(): Promise<Health>;
+  /** Runs at close once ingest has stopped and before the data dir goes, e.g. to unmount a volume in it. */
+  onClose(hook: () => void): void;
 }
 
 export async function startFaultStack(env: Record<string, string> = {}): Promise<FaultStack> {
@@ -34,6 +36,7 @@ export async function startFaultStack(env: Record<string, string> = {}): Promise
   );
   await api.listen({ host: '127.0.0.1', port: 0 });
   const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+  const hooks: (() => void)[] = [];
   return {
     ...stack,
     apiUrl,
@@ -42,8 +45,11 @@ export async function startFaultStack(env: Record<string, string> = {}): Promise
       const body = (await response.json()) as { components: Record<string, 'up' | 'down'> };
       return { status: response.status, components: body.components };
     },
+    onClose: (hook) => hooks.push(hook),
     async close() {
       await api.close();
+      await stack.killIngest();
+      for (const hook of hooks) hook();
       await stack.close();
     },
   };

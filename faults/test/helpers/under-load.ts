@@ -18,15 +18,16 @@ export interface UnderLoad {
 }
 
 /** Registers the clean-up; each call of the returned function starts one platform under load. */
-export function faultsUnderLoad(): (options: { env?: Record<string, string>; loadSeconds: number }) => Promise<UnderLoad> {
+export function faultsUnderLoad(): (options: { env?: Record<string, string>; loadSeconds: number; beforeIngest?: (stack: FaultStack) => void }) => Promise<UnderLoad> {
   let running: Partial<UnderLoad> = {};
   afterEach(async () => {
     running.load?.stop();
     await running.stack?.close();
     running = {};
   });
-  return async ({ env = {}, loadSeconds }) => {
+  return async ({ env = {}, loadSeconds, beforeIngest }) => {
     const stack = (running.stack = await startFaultStack({ BATCH_MAX_DELAY_MS: '200', ...env }));
+    beforeIngest?.(stack);
     await stack.startIngest();
     const load = (running.load = startLoad(stack, { ...LOAD, durationS: loadSeconds }));
     await waitFor('the load to flow into InfluxDB', async () => load.acknowledged() > LOAD.rate * 2 && (await storedLoad(stack)).total > 0, 60_000);

@@ -36,6 +36,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** A child killed by a signal keeps `exitCode` null; only both being null means it has not exited. */
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const dir = tempDir('city-stack-');
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -98,7 +101,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     },
     async killIngest() {
       const child = ingest;
-      if (!child || child.exitCode !== null) return;
+      if (!child || !running(child)) return;
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
@@ -117,7 +120,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     ingestLogs: () => [...logs],
     async close() {
       const child = ingest;
-      if (child && child.exitCode === null) {
+      if (child && running(child)) {
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
           child.kill('SIGTERM');

@@ -94,7 +94,7 @@ async function run(task: WorkerTask): Promise<void> {
         inFlight++;
         // One reading per (device, millisecond): a second one in the same millisecond would overwrite the first in InfluxDB.
         target.lastTs = Math.max(Date.now(), target.lastTs + 1);
-        target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, target.lastTs, sent), { qos: task.qos }, (error) => {
+        target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, target.lastTs, sent, Date.now()), { qos: task.qos }, (error) => {
           inFlight--;
           if (error) failed++;
           else {
