@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 export class AliveMark {
   private timer: NodeJS.Timeout | undefined;
+  private lastReceivedAt: (() => number | undefined) | undefined;
 
   constructor(
     private readonly file: string,
@@ -23,14 +24,19 @@ export class AliveMark {
   }
 
   start(lastReceivedAt: () => number | undefined): void {
-    this.timer = setInterval(() => {
-      const at = lastReceivedAt();
-      if (at !== undefined) writeFileSync(this.file, String(at));
-    }, this.intervalMs);
+    this.lastReceivedAt = lastReceivedAt;
+    this.timer = setInterval(() => this.write(), this.intervalMs);
     this.timer.unref();
   }
 
+  /** Writes the mark one last time: a clean stop knows exactly when it last received. */
   stop(): void {
     clearInterval(this.timer);
+    this.write();
+  }
+
+  private write(): void {
+    const at = this.lastReceivedAt?.();
+    if (at !== undefined) writeFileSync(this.file, String(at));
   }
 }
