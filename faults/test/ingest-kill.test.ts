@@ -23,9 +23,9 @@ describe('ingest killed under load', () => {
       expect(run.acknowledged()).toBeGreaterThan(atKill);
 
       const restartedAt = performance.now();
+      const acknowledgedAtRestart = run.acknowledged();
       await current.startIngest();
       // Whole again when ingest has caught up: the backlog the broker held is in and nothing waits for an acknowledgement.
-      const acknowledgedAtRestart = run.acknowledged();
       const recoverySeconds = await secondsUntil(
         'ingest to catch up with the backlog',
         restartedAt,
