@@ -4,10 +4,10 @@
  * A message's lag is its arrival minus its `sentAt`. The smallest lag over the last few seconds is the
  * delay of the pipeline itself, near zero when live; a device whose lag exceeds it by more than the
  * limit has a clock behind. A backlog the broker held while ingest was away (killed, cut off, or not
- * reading because its spool was full) lags too, and may arrive mixed with live messages, so after such
- * a gap longer than the limit nothing sent since the gap began is judged behind until the backlog has had time to drain:
- * as long again as the gap lasted (ingest takes a backlog faster than it built up, or it would never
- * catch up), plus a minute.
+ * reading because its spool was full) lags too, and may arrive mixed with live messages, so after a
+ * silence longer than the limit nothing sent since the silence began is judged behind until the
+ * backlog has had time to drain: as long again as the silence lasted (ingest takes a backlog faster
+ * than it built up, or it would never catch up), plus a minute.
  */
 const BUCKET_MS = 1000;
 const BUCKETS = 10;
@@ -45,7 +45,6 @@ export class ClockReference {
   }
 
   private resumedAfterGap(gapStart: number, now: number): void {
-    if (now <= gapStart) return;
     const pending = this.backlog && now < this.backlog.until ? this.backlog.since : gapStart;
     const since = Math.min(gapStart, pending);
     this.backlog = { since, until: now + (now - since) + DRAIN_MARGIN_MS };
