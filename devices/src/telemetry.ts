@@ -23,6 +23,8 @@ export const REJECTION_REASONS = [
   'invalid_timestamp',
   'future_timestamp',
   'too_old',
+  'clock_ahead',
+  'clock_behind',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -31,6 +33,8 @@ export type MetricValue = number | boolean | string;
 export interface Reading {
   /** Epoch milliseconds. */
   ts: number;
+  /** The device's clock when it sent the message (`sentAt`), when it said. */
+  sentAt?: number;
   values: Record<string, MetricValue>;
 }
 
@@ -53,6 +57,11 @@ export interface TimeWindow {
   maxFutureMs: number;
   /** Readings older than this are refused: the raw retention policy would drop them anyway. */
   maxAgeMs: number;
+  /**
+   * A `sentAt` before this says the device's clock runs behind: the message cannot have been sent that
+   * long before messages the platform is receiving now. Unset when there is nothing fresh to compare with.
+   */
+  earliestSentAt?: number;
 }
 
 export const DEFAULT_MAX_FUTURE_MS = 5 * 60 * 1000;
@@ -105,9 +114,13 @@ export function validateReading(item: unknown, kind: DeviceKind, window: TimeWin
   }
   const metrics: Readonly<Record<string, MetricSpec>> = KINDS[kind].metrics;
   const values: Record<string, MetricValue> = {};
+  // The clock is judged before `ts`: with a wrong clock, every timestamp the device wrote is wrong too.
+  const sentAt = 'sentAt' in item ? checkSentAt((item as { sentAt: unknown }).sentAt, window) : undefined;
+  if (typeof sentAt === 'object') return sentAt;
   let ts = window.now;
   let count = 0;
   for (const [name, raw] of Object.entries(item)) {
+    if (name === 'sentAt') continue;
     if (name === 'ts') {
       const parsed = parseTimestamp(raw, window);
       if (typeof parsed !== 'number') return parsed;
@@ -129,7 +142,29 @@ export function validateReading(item: unknown, kind: DeviceKind, window: TimeWin
     }
   }
   if (count === 0) return { reason: 'no_metrics', message: 'a reading must carry at least one metric' };
-  return { ts, values };
+  return sentAt === undefined ? { ts, values } : { ts, sentAt, values };
+}
+
+/**
+ * `sentAt` is the device's clock when it sent the message. Nothing arrives before it is sent, so one
+ * ahead of the platform's clock is a clock running ahead; one older than `earliestSentAt` is a clock
+ * running behind. Either way its `ts` would land at the wrong time, so the reading is refused.
+ */
+function checkSentAt(raw: unknown, window: TimeWindow): number | Rejection {
+  const sentAt = parseInstant(raw, 'sentAt');
+  if (typeof sentAt !== 'number') return sentAt;
+  if (sentAt > window.now + window.maxFutureMs) {
+    return { reason: 'clock_ahead', message: `the device clock is ${formatOffset(sentAt - window.now)} ahead of the platform's; set it (NTP) and resend` };
+  }
+  if (window.earliestSentAt !== undefined && sentAt < window.earliestSentAt) {
+    return { reason: 'clock_behind', message: `the device clock is about ${formatOffset(window.now - sentAt)} behind the platform's; set it (NTP) and resend` };
+  }
+  return sentAt;
+}
+
+function formatOffset(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`;
 }
 
 function checkValue(name: string, raw: unknown, spec: MetricSpec): MetricValue | Rejection {
@@ -155,24 +190,8 @@ function checkValue(name: string, raw: unknown, spec: MetricSpec): MetricValue |
 }
 
 export function parseTimestamp(raw: unknown, window: TimeWindow): number | Rejection {
-  let ts: number;
-  if (typeof raw === 'number') {
-    if (!Number.isSafeInteger(raw) || raw < 0) {
-      return { reason: 'invalid_timestamp', message: '"ts" must be epoch milliseconds (an integer) or an ISO-8601 string' };
-    }
-    if (raw < EPOCH_SECONDS_SUSPECT) {
-      return { reason: 'invalid_timestamp', message: '"ts" looks like epoch seconds; send milliseconds' };
-    }
-    ts = raw;
-  } else if (typeof raw === 'string' && raw.length <= 40 && ISO_TIMESTAMP.test(raw)) {
-    ts = Date.parse(raw);
-    if (Number.isNaN(ts) || !isCalendarDate(raw)) return { reason: 'invalid_timestamp', message: `"ts" ${truncate(raw)} is not a real date` };
-  } else {
-    return {
-      reason: 'invalid_timestamp',
-      message: '"ts" must be epoch milliseconds or ISO-8601 with a zone (e.g. 2025-06-01T07:30:00+07:00)',
-    };
-  }
+  const ts = parseInstant(raw, 'ts');
+  if (typeof ts !== 'number') return ts;
   if (ts > window.now + window.maxFutureMs) {
     return { reason: 'future_timestamp', message: `"ts" is ${Math.round((ts - window.now) / 1000)} s in the future; check the device clock` };
   }
@@ -180,6 +199,27 @@ export function parseTimestamp(raw: unknown, window: TimeWindow): number | Rejec
     return { reason: 'too_old', message: `"ts" is older than ${Math.round(window.maxAgeMs / 86_400_000)} days` };
   }
   return ts;
+}
+
+function parseInstant(raw: unknown, field: 'ts' | 'sentAt'): number | Rejection {
+  if (typeof raw === 'number') {
+    if (!Number.isSafeInteger(raw) || raw < 0) {
+      return { reason: 'invalid_timestamp', message: `"${field}" must be epoch milliseconds (an integer) or an ISO-8601 string` };
+    }
+    if (raw < EPOCH_SECONDS_SUSPECT) {
+      return { reason: 'invalid_timestamp', message: `"${field}" looks like epoch seconds; send milliseconds` };
+    }
+    return raw;
+  }
+  if (typeof raw === 'string' && raw.length <= 40 && ISO_TIMESTAMP.test(raw)) {
+    const instant = Date.parse(raw);
+    if (Number.isNaN(instant) || !isCalendarDate(raw)) return { reason: 'invalid_timestamp', message: `"${field}" ${truncate(raw)} is not a real date` };
+    return instant;
+  }
+  return {
+    reason: 'invalid_timestamp',
+    message: `"${field}" must be epoch milliseconds or ISO-8601 with a zone (e.g. 2025-06-01T07:30:00+07:00)`,
+  };
 }
 
 /** Date.parse rolls 2025-02-30 over to 2 March instead of refusing it. */

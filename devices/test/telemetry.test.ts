@@ -104,6 +104,34 @@ describe('parseTelemetry: timestamps', () => {
   });
 });
 
+describe('parseTelemetry: the device clock (sentAt)', () => {
+  const HOUR = 3_600_000;
+  const judged = (sentAt: unknown, earliestSentAt?: number) =>
+    parseTelemetry(Buffer.from(JSON.stringify({ ...traffic, ts: NOW - HOUR, sentAt })), 'traffic', { ...window, earliestSentAt });
+
+  it('keeps sentAt beside ts, which is still the time of the reading', () => {
+    expect(judged(NOW).readings[0]).toEqual({ ts: NOW - HOUR, sentAt: NOW, values: traffic });
+    expect(judged('2025-06-01T07:30:00+07:00').readings[0]?.sentAt).toBe(NOW);
+  });
+
+  it('refuses a clock ahead of the platform even for a reading whose ts looks plausible', () => {
+    expect(judged(NOW + DEFAULT_MAX_FUTURE_MS).readings).toHaveLength(1);
+    const refused = judged(NOW + 3 * HOUR).rejections[0];
+    expect(refused).toMatchObject({ reason: 'clock_ahead', message: expect.stringMatching(/3\.0 h ahead/) });
+  });
+
+  it('refuses a clock behind the earliest sentAt a sound clock could have, and judges none without one', () => {
+    expect(judged(NOW - 3 * HOUR, NOW - 15 * 60_000).rejections[0]).toMatchObject({ reason: 'clock_behind', message: expect.stringMatching(/3\.0 h behind/) });
+    expect(judged(NOW - 10 * 60_000, NOW - 15 * 60_000).readings).toHaveLength(1);
+    expect(judged(NOW - 3 * HOUR).readings).toHaveLength(1);
+  });
+
+  it('refuses a sentAt that is not a time, like ts', () => {
+    expect(judged('yesterday').rejections[0]).toMatchObject({ reason: 'invalid_timestamp', message: expect.stringMatching(/"sentAt"/) });
+    expect(judged(Math.floor(NOW / 1000)).rejections[0]?.reason).toBe('invalid_timestamp');
+  });
+});
+
 describe('parseTelemetry: each rejection reason', () => {
   it('payload_too_large beyond 64 KiB, measured in bytes', () => {
     const padded = (bytes: number) => {
@@ -208,6 +236,8 @@ describe('parseTelemetry: each rejection reason', () => {
         'invalid_timestamp',
         'future_timestamp',
         'too_old',
+        'clock_ahead',
+        'clock_behind',
       ].sort(),
     );
   });

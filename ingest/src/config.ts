@@ -21,6 +21,7 @@ export const IngestConfigSchema = Type.Object({
   LATE_ROLLUP_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   LATE_ROLLUP_MAX_HOURS: Type.Integer({ minimum: 1, default: 24 }),
   MAX_FUTURE_SECONDS: Type.Integer({ minimum: 0, default: 300 }),
+  MAX_CLOCK_BEHIND_SECONDS: Type.Integer({ minimum: 60, default: 900 }),
   INGEST_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9102 }),
   METRICS_HOST: Type.String({ default: '127.0.0.1' }),
 });

@@ -113,7 +113,7 @@ export class DurableSink {
     this.options.metrics.spoolFull.set(1);
     this.options.logger.error(
       { err: error.message },
-      'spool full (SPOOL_MAX_BYTES): holding acknowledgements, so the broker keeps the messages until InfluxDB takes writes again',
+      'spool full (SPOOL_MAX_BYTES reached or its disk full): holding acknowledgements, so the broker keeps the messages until InfluxDB takes writes again',
     );
   }
 

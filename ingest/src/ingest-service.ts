@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import { DeviceRegistry, ALL_TELEMETRY, DEFAULT_MAX_AGE_MS } from '@city/devices';
 import { createMetricsRegistry, startMetricsServer, type Logger } from '@city/platform';
+import { AliveMark } from './alive-mark.js';
 import { Batcher } from './batcher.js';
+import { ClockReference } from './clock-reference.js';
 import type { IngestConfig } from './config.js';
 import { DeviceDirectory } from './device-directory.js';
 import { DurableSink } from './durable-sink.js';
@@ -64,6 +66,9 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
   });
   const reporter = new RejectionReporter({ counter: metrics.rejected, logger, notify: (topic, payload) => session.publish(topic, payload) });
   const maxFutureMs = config.MAX_FUTURE_SECONDS * 1000;
+  const aliveMark = new AliveMark(join(config.DATA_DIR, 'ingest-alive'));
+  const clock = new ClockReference(config.MAX_CLOCK_BEHIND_SECONDS * 1000, aliveMark.previous());
+  aliveMark.start(() => clock.lastArrivalAt);
   session.on(
     'message',
     createTelemetryHandler({
@@ -71,6 +76,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
       batcher,
       reporter,
       metrics,
+      clock,
       timeWindow: (now) => ({ now, maxFutureMs, maxAgeMs: DEFAULT_MAX_AGE_MS }),
     }),
   );
@@ -105,6 +111,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
     metricsPort: metricsServer.port,
     async close() {
       clearInterval(gauges);
+      aliveMark.stop();
       await batcher.close();
       await session.close();
       await sink.close();

@@ -5,6 +5,7 @@
  */
 import { parseDeviceTopic, parseTelemetry, type TimeWindow } from '@city/devices';
 import type { Batcher } from './batcher.js';
+import type { ClockReference } from './clock-reference.js';
 import type { DeviceDirectory } from './device-directory.js';
 import { toLine } from './line-protocol.js';
 import type { IngestMetrics } from './metrics.js';
@@ -16,13 +17,15 @@ export interface TelemetryHandlerDeps {
   batcher: Batcher;
   reporter: RejectionReporter;
   metrics: IngestMetrics;
+  clock: ClockReference;
   timeWindow(now: number): TimeWindow;
 }
 
 export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: InboundMessage) => void {
-  const { directory, batcher, reporter, metrics } = deps;
+  const { directory, batcher, reporter, metrics, clock } = deps;
   return (message) => {
     metrics.messages.inc();
+    clock.arrived(Date.now());
     const topic = parseDeviceTopic(message.topic);
     if (!topic || topic.channel !== 'telemetry') {
       message.ack();
@@ -35,8 +38,10 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
       message.ack();
       return;
     }
-    const { readings, rejections } = parseTelemetry(message.payload, device.kind, deps.timeWindow(now));
+    const { readings, rejections } = parseTelemetry(message.payload, device.kind, { ...deps.timeWindow(now), earliestSentAt: clock.earliestSentAt(now) });
     metrics.received.inc(readings.length + rejections.length);
+    const sentAt = readings.at(-1)?.sentAt;
+    if (sentAt !== undefined) clock.observe(now, sentAt);
     reporter.report(device.id, rejections);
     if (readings.length === 0) {
       message.ack();

@@ -80,6 +80,11 @@ const PERMANENT_REFUSALS = new Set([1, 2, 4, 5]);
 
 /** The broker cuts a connection whose packet exceeds 64 KiB; the topic and headers need room too. */
 const PAYLOAD_BUDGET = MAX_PAYLOAD_BYTES - 256;
+/**
+ * Every reading is sent with `"sentAt":<epoch ms>,` — this clock at the moment of sending, against which
+ * the platform checks the clock (see the device contract), while `ts` keeps the time of the reading.
+ */
+const SENT_AT_BYTES = '"sentAt":0000000000000,'.length;
 
 /** One reading, serialised once when produced: its size decides how batches are cut. */
 interface Pending {
@@ -316,7 +321,9 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   }
 
   private send(client: MqttClient, readings: Pending[], asBatch: boolean): Promise<boolean> {
-    const payload = asBatch ? `[${readings.map((reading) => reading.json).join(',')}]` : (readings[0] as Pending).json;
+    const stamp = `{"sentAt":${Date.now()},`;
+    const stamped = readings.map((reading) => stamp + reading.json.slice(1));
+    const payload = asBatch ? `[${stamped.join(',')}]` : (stamped[0] as string);
     const id = this.sequence++;
     this.counters.sent += readings.length;
     return new Promise((settle) => {
@@ -371,13 +378,13 @@ function serialise(reading: DeviceReading, now: number): Pending {
   const { ts, ...metrics } = reading;
   const json = JSON.stringify({ ts: ts ?? now, ...metrics });
   const bytes = Buffer.byteLength(json);
-  if (bytes > PAYLOAD_BUDGET) throw new RangeError(`a reading of ${bytes} bytes exceeds the ${PAYLOAD_BUDGET}-byte limit`);
+  if (bytes + SENT_AT_BYTES > PAYLOAD_BUDGET) throw new RangeError(`a reading of ${bytes} bytes exceeds the ${PAYLOAD_BUDGET - SENT_AT_BYTES}-byte limit`);
   return { json, bytes };
 }
 
-/** A reading's share of a batch payload: itself and its comma; the brackets fit in the budget's margin. */
+/** A reading's share of a batch payload: itself, its `sentAt` and its comma; the brackets fit in the budget's margin. */
 function batchWeight(reading: Pending): number {
-  return reading.bytes + 1;
+  return reading.bytes + SENT_AT_BYTES + 1;
 }
 
 function batchesOf(readings: Pending[]): Pending[][] {

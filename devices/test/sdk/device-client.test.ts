@@ -173,6 +173,8 @@ describe('DeviceClient', () => {
     expect(received.map((r) => r.intensity)).toEqual([1, 2, 3, 4]);
     expect(received[0]?.ts).toBeGreaterThanOrEqual(before);
     expect(received[1]?.ts).toBe('2025-06-01T07:30:00+07:00');
+    // Every reading carries this clock at sending, which the platform checks the clock against.
+    for (const r of received) expect(r.sentAt).toBeGreaterThanOrEqual(before);
     expect(JSON.parse(server.messages[2]?.payload ?? '')).toHaveLength(2);
     expect(client.stats()).toEqual({ sent: 4, acknowledged: 4, buffered: 0, dropped: 0, reconnects: 0 });
   });

@@ -24,7 +24,8 @@ export interface Stack {
   /** The password of the platform's own services (`service:<name>`). */
   serviceSecret: string;
   registry: DeviceRegistry;
-  startIngest(): Promise<void>;
+  /** Starts ingest as a child process; `overrides` change its environment for this start only. */
+  startIngest(overrides?: Record<string, string>): Promise<void>;
   killIngest(): Promise<void>;
   provision(id: string, kind: DeviceKind, lon?: number, lat?: number): Promise<{ id: string; secret: string }>;
   query(q: string): Promise<Record<string, unknown>[]>;
@@ -34,6 +35,9 @@ export interface Stack {
   ingestLogs(): string[];
   close(): Promise<void>;
 }
+
+/** A child killed by a signal keeps `exitCode` null; only both being null means it has not exited. */
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const dir = tempDir('city-stack-');
@@ -70,7 +74,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     mqttUrl,
     serviceSecret,
     registry,
-    async startIngest() {
+    async startIngest(overrides = {}) {
       ingest = spawn(process.execPath, ['--import', 'tsx', join(root, 'ingest/src/index.ts')], {
         cwd: root,
         env: {
@@ -82,6 +86,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
           INGEST_METRICS_PORT: String(metricsPort),
           LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
           ...env,
+          ...overrides,
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -96,7 +101,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     },
     async killIngest() {
       const child = ingest;
-      if (!child || child.exitCode !== null) return;
+      if (!child || !running(child)) return;
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
@@ -115,7 +120,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     ingestLogs: () => [...logs],
     async close() {
       const child = ingest;
-      if (child && child.exitCode === null) {
+      if (child && running(child)) {
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
           child.kill('SIGTERM');

@@ -50,7 +50,7 @@ process.once('message', (task: WorkerTask) => {
 const go = () => new Promise<void>((resolve) => process.once('message', () => resolve()));
 
 async function run(task: WorkerTask): Promise<void> {
-  const clients: { client: MqttClient; id: string; kind: DeviceKind }[] = [];
+  const clients: { client: MqttClient; id: string; kind: DeviceKind; lastTs: number }[] = [];
   let sent = 0;
   let acknowledged = 0;
   let failed = 0;
@@ -67,7 +67,7 @@ async function run(task: WorkerTask): Promise<void> {
     while (next < task.devices.length) {
       const device = task.devices[next++] as WorkerTask['devices'][number];
       try {
-        clients.push({ client: await connectDevice(task.url, device, device.sourceAddress), id: device.id, kind: device.kind });
+        clients.push({ client: await connectDevice(task.url, device, device.sourceAddress), id: device.id, kind: device.kind, lastTs: 0 });
       } catch {
         connectFailures++;
       }
@@ -105,7 +105,9 @@ async function run(task: WorkerTask): Promise<void> {
         const publishedAt = performance.now();
         sent++;
         inFlight++;
-        target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, Date.now(), sent), { qos: task.qos }, (error) => {
+        // One reading per (device, millisecond): a second one in the same millisecond would overwrite the first in InfluxDB.
+        target.lastTs = Math.max(Date.now(), target.lastTs + 1);
+        target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, target.lastTs, sent, Date.now()), { qos: task.qos }, (error) => {
           inFlight--;
           if (error) failed++;
           else {
