@@ -10,6 +10,7 @@ import type { BrokerConfig } from './config.js';
 import { createDeviceBroker } from './device-broker.js';
 import { createBrokerMetrics } from './metrics.js';
 import { guardConnection } from './packet-size-guard.js';
+import { createPersistence } from './persistence.js';
 
 export interface RunningBroker {
   broker: Aedes;
@@ -23,6 +24,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
   const metricsRegistry = createMetricsRegistry('broker');
   const metrics = createBrokerMetrics(metricsRegistry);
+  const store = createPersistence(config.REDIS_URL, config.BROKER_MAX_SESSION_DELIVERY, logger);
   const broker = await createDeviceBroker({
     registry,
     serviceSecret: config.MQTT_SERVICE_SECRET,
@@ -34,6 +36,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     concurrency: config.BROKER_CONCURRENCY,
     drainTimeoutMs: config.BROKER_DRAIN_TIMEOUT_MS,
     revocationSweepMs: config.REVOCATION_SWEEP_MS,
+    persistence: store.persistence,
   });
 
   const handle = (socket: Socket) => {
@@ -69,6 +72,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       const listenersClosed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await Promise.all(listenersClosed);
+      await store.close();
       await metricsServer.close();
       registry.close();
     },
