@@ -27,13 +27,16 @@ const { values } = parseArgs({
     payload: { type: 'string', default: 'mixed' },
     workers: { type: 'string' },
     'max-in-flight': { type: 'string', default: '20000' },
+    sdk: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   },
 });
 
 const usage = [
-  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W]',
-  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W]',
+  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--sdk]',
+  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--sdk]',
+  '  --sdk: devices through the device SDK (QoS 1; reconnect with back-off, buffer while offline)',
+  '  --sdk: thiết bị dùng SDK (QoS 1; tự kết nối lại với back-off, lưu đệm khi mất kết nối)',
   '',
 ].join('\n');
 if (values.help) {
@@ -46,7 +49,7 @@ const qos = Number(values.qos);
 const durationS = Number(values.duration);
 const payload = values.payload as PayloadMix;
 const maxInFlight = Number(values['max-in-flight']);
-if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1)) {
+if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1)) {
   process.stderr.write(usage);
   process.exit(2);
 }
@@ -71,7 +74,7 @@ const finished = Array.from({ length: workerCount }, (_, w) => {
   const share = credentials.filter((_, i) => i % workerCount === w);
   const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   workers.push(child);
-  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount) };
+  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount), sdk: values.sdk === true };
   child.send(task);
   return new Promise<void>((resolve) => {
     child.on('message', (report: WorkerReport) => {
@@ -104,13 +107,14 @@ const summary = {
   sent: sum('sent'),
   acknowledged: sum('acknowledged'),
   failed: sum('failed'),
+  reconnects: sum('reconnects'),
   rate: Number((sum('acknowledged') / Math.max(elapsedS, 0.001)).toFixed(1)),
   latencyMs: latencies.percentiles(),
 };
 process.stderr.write('\n');
 process.stdout.write(`${JSON.stringify(summary)}\n`);
 
-function sum(key: 'connected' | 'connectFailures' | 'sent' | 'acknowledged' | 'failed'): number {
+function sum(key: 'connected' | 'connectFailures' | 'sent' | 'acknowledged' | 'failed' | 'reconnects'): number {
   let total = 0;
   for (const report of totals.values()) total += report[key];
   return total;
