@@ -3,7 +3,7 @@
  * the api as separate child processes on fixed random ports, each of which a test may kill and start again.
  * The load generator runs against it as `npm run load` would.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,10 +36,16 @@ export interface PlatformStack {
   api: ServiceProcess;
   brokerMetric(name: string, labels?: Record<string, string>): Promise<number>;
   ingestMetric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** The api's base URL, `http://127.0.0.1:<port>`. */
+  baseUrl: string;
+  /** An admin's bearer token (logged in again after a restart that ended the session). */
+  token(): Promise<string>;
   /** An admin's GET on the api, parsed. */
   apiGet<T>(path: string): Promise<T>;
+  /** An admin's POST of a JSON body, parsed. */
+  apiPost<T>(path: string, body: unknown): Promise<T>;
   /** Runs the load generator to its end (`--sdk` devices, QoS 1) and returns its summary. */
-  load(options: { devices: number; rate: number; durationS: number }): Promise<LoadSummary>;
+  load(options: { devices: number; rate: number; durationS: number; payload?: 'traffic' | 'mixed' }): Promise<LoadSummary>;
   count(measurement: string, field: string, where?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -84,7 +90,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const broker = serviceProcess('broker', 'broker/src/index.ts', env, async () => (await isPortOpen(mqttPort)) && (await isPortOpen(brokerMetricsPort)));
   const ingest = serviceProcess('ingest', 'ingest/src/index.ts', env, async () => (await ingestMetric('ingest_mqtt_subscribed')) === 1);
   const api = serviceProcess('api', 'api/src/index.ts', env, async () => (await fetch(`${baseUrl}/api/v1/health`)).status === 200);
+  const loads = new Set<ChildProcess>();
   const stopAll = async () => {
+    // The load generator passes SIGTERM on to its workers.
+    await Promise.all([...loads].map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))));
     await Promise.all([api.stop(), ingest.stop()]);
     await broker.stop();
     await Promise.all([redis.stop(), influx.stop()]);
@@ -105,6 +114,22 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     return ((await response.json()) as { token: string }).token;
   };
 
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const send = async () =>
+      fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${(token ??= await login())}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    let response = await send();
+    if (response.status === 401) {
+      token = undefined;
+      response = await send();
+    }
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+
   return {
     dataDir: dir.path,
     influx,
@@ -116,23 +141,21 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     api,
     brokerMetric,
     ingestMetric,
-    async apiGet<T>(path: string) {
-      token ??= await login();
-      let response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      if (response.status === 401) {
-        token = await login();
-        response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      }
-      if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-      return (await response.json()) as T;
+    baseUrl,
+    async token() {
+      return (token ??= await login());
     },
-    load({ devices, rate, durationS }) {
-      const args = ['--import', 'tsx', 'simulators/src/load/load.ts', '--sdk', '--payload', 'traffic', '--devices', String(devices), '--rate', String(rate), '--qos', '1', '--duration', String(durationS)];
+    apiGet: <T>(path: string) => call<T>('GET', path),
+    apiPost: <T>(path: string, body: unknown) => call<T>('POST', path, body),
+    load({ devices, rate, durationS, payload = 'traffic' }) {
+      const args = ['--import', 'tsx', 'simulators/src/load/load.ts', '--sdk', '--payload', payload, '--devices', String(devices), '--rate', String(rate), '--qos', '1', '--duration', String(durationS)];
       return new Promise((resolve, reject) => {
-        execFile(process.execPath, args, { cwd: root, env: { ...process.env, DATA_DIR: dir.path, MQTT_URL: mqttUrl }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, DATA_DIR: dir.path, MQTT_URL: mqttUrl }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (error) return reject(new Error(`load generator failed: ${error.message}\n${stderr.slice(-2000)}`));
           resolve(JSON.parse(stdout.trim().split('\n').at(-1) as string) as LoadSummary);
         });
+        loads.add(child);
+        child.once('exit', () => loads.delete(child));
       });
     },
     async count(measurement, field, where = '') {
