@@ -41,10 +41,47 @@ export function createPersistence(redisUrl: string | undefined, maxSessionDelive
   });
   const persistence = new AsyncRedisPersistence({ conn, maxSessionDelivery });
   asStreams(persistence as unknown as Record<StreamMethod, (...args: unknown[]) => AsyncIterable<unknown>>);
+  const writes = trackWrites(persistence as unknown as Record<WriteMethod, (...args: unknown[]) => Promise<unknown>>);
   return {
     persistence,
     close: async () => {
+      const unsettled = await writes.settle(SETTLE_TIMEOUT_MS);
+      if (unsettled > 0) logger.error({ writes: unsettled }, 'stopping with writes to Redis still pending: the messages they carry may be lost');
       await persistence.destroy?.();
+    },
+  };
+}
+
+/**
+ * What stores a message the broker accepted. aedes 1.x sends a QoS 1 PUBACK before it has stored the message
+ * (lib/handlers/publish.js writes the PUBACK, then publishes), so a stop must let these writes finish before it
+ * closes the Redis connection, which would drop them: the device already counts the message as delivered.
+ */
+const WRITE_METHODS = ['storeRetained', 'outgoingEnqueueCombi', 'outgoingUpdate', 'outgoingClearMessageId'] as const;
+type WriteMethod = (typeof WRITE_METHODS)[number];
+const SETTLE_TIMEOUT_MS = 10_000;
+
+function trackWrites(persistence: Record<WriteMethod, (...args: unknown[]) => Promise<unknown>>) {
+  const pending = new Set<Promise<unknown>>();
+  for (const name of WRITE_METHODS) {
+    const original = persistence[name].bind(persistence);
+    persistence[name] = (...args) => {
+      const write = original(...args);
+      pending.add(write);
+      const forget = () => pending.delete(write);
+      write.then(forget, forget);
+      return write;
+    };
+  }
+  return {
+    /** Waits until no write is pending across an event-loop turn (a publish starts its next write from the last one's callback); returns how many remain at the timeout. */
+    async settle(timeoutMs: number): Promise<number> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (pending.size === 0 || Date.now() > deadline) return pending.size;
+        await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+      }
     },
   };
 }

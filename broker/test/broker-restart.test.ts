@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
+import { Redis } from 'ioredis';
 import { DeviceRegistry } from '@city/devices';
 import { createLogger, startRedisServer, waitFor, type LocalRedis } from '@city/platform';
 import { freePort, tempDir } from '@city/platform/testing';
@@ -28,21 +29,32 @@ afterAll(async () => {
   dir.cleanup();
 });
 
+const brokerConfig = (port: number) =>
+  readBrokerConfig({
+    DATA_DIR: dir.path,
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(port),
+    BROKER_METRICS_PORT: '0',
+    MQTT_SERVICE_SECRET: SERVICE_SECRET,
+    REDIS_URL: redis.url,
+    DEVICE_RATE_LIMIT: '10000',
+    DEVICE_RATE_BURST: '10000',
+  });
+const ingestLike = { clientId: 'service:ingest-test', username: 'service:ingest-test', password: SERVICE_SECRET, clean: false, reconnectPeriod: 0 };
+
+/** Collects the `ts` of every telemetry message a persistent session receives, listening before its CONNACK (the queue follows at once). */
+function receiveAll(url: string): { received: Set<number>; client: mqtt.MqttClient } {
+  const received = new Set<number>();
+  const client = mqtt.connect(url, ingestLike);
+  client.on('message', (_topic, payload) => received.add((JSON.parse(payload.toString()) as { ts: number }).ts));
+  return { received, client };
+}
+
 describe('a broker restart with Redis persistence', () => {
   it('delivers every QoS 1 message queued for an absent persistent session, beyond the store’s default batch of 1000, and keeps retained statuses', async () => {
     const port = await freePort();
-    const config = readBrokerConfig({
-      DATA_DIR: dir.path,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(port),
-      BROKER_METRICS_PORT: '0',
-      MQTT_SERVICE_SECRET: SERVICE_SECRET,
-      REDIS_URL: redis.url,
-      DEVICE_RATE_LIMIT: '10000',
-      DEVICE_RATE_BURST: '10000',
-    });
+    const config = brokerConfig(port);
     const url = `mqtt://127.0.0.1:${port}`;
-    const ingestLike = { clientId: 'service:ingest-test', username: 'service:ingest-test', password: SERVICE_SECRET, clean: false, reconnectPeriod: 0 };
     const { device, secret } = await registry.add({ id: 'dn-traffic-restart', kind: 'traffic', lon: 108.2208, lat: 16.0544 });
 
     const first = await startBroker(config, logger);
@@ -62,10 +74,7 @@ describe('a broker restart with Redis persistence', () => {
 
     const second = await startBroker(config, logger);
     try {
-      const received = new Set<number>();
-      // Listening before the CONNACK: the queue follows it at once, often in the same packet.
-      const back = mqtt.connect(url, ingestLike);
-      back.on('message', (_topic, payload) => received.add((JSON.parse(payload.toString()) as { ts: number }).ts));
+      const { received, client: back } = receiveAll(url);
       await waitFor(`all ${count} queued messages`, () => received.size === count, 60_000).catch((error: Error) => {
         throw new Error(`${error.message}: ${received.size} received`);
       });
@@ -80,4 +89,31 @@ describe('a broker restart with Redis persistence', () => {
       await second.close();
     }
   }, 120_000);
+
+  it('keeps a message it acknowledged while Redis was slow to store it, when stopped right after', async () => {
+    const port = await freePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const { device, secret } = await registry.add({ id: 'dn-traffic-slow-store', kind: 'traffic', lon: 108.2208, lat: 16.0544 });
+    const admin = new Redis(redis.url);
+    // aedes acknowledges a QoS 1 PUBLISH before storing it: with Redis holding writes, the PUBACK comes first.
+    const first = await startBroker(brokerConfig(port), logger);
+    const subscriber = await mqtt.connectAsync(url, ingestLike);
+    await subscriber.subscribeAsync('devices/+/telemetry', { qos: 1 });
+    await subscriber.endAsync();
+    const sensor = await mqtt.connectAsync(url, { clientId: device.id, username: device.id, password: secret, reconnectPeriod: 0 });
+    await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+    await sensor.publishAsync(`devices/${device.id}/telemetry`, JSON.stringify({ ts: 42 }), { qos: 1 });
+    sensor.end(true);
+    await first.close();
+    admin.disconnect();
+
+    const second = await startBroker(brokerConfig(port), logger);
+    try {
+      const { received, client } = receiveAll(url);
+      await waitFor('the acknowledged message', () => received.has(42), 10_000);
+      await client.endAsync();
+    } finally {
+      await second.close();
+    }
+  }, 60_000);
 });
