@@ -16,7 +16,7 @@ export interface WorkerTask {
   durationS: number;
   maxInFlight: number;
   /** Devices through the SDK: they reconnect with back-off and buffer while offline (fault tests), instead of bare connections. */
-  sdk: boolean;
+  sdk?: boolean;
 }
 
 export interface WorkerReport {
