@@ -11,6 +11,10 @@ missing=()
 if [ -z "${INFLUX_URL:-}" ] || [ "$mode" = test ]; then
   command -v influxd >/dev/null || missing+=(influxdb)
 fi
+# The broker's durable store (sessions, retained statuses, QoS 1 messages not yet delivered).
+if [ -z "${REDIS_URL:-}" ] || [ "$mode" = test ]; then
+  command -v redis-server >/dev/null || missing+=(redis-server)
+fi
 if [ "$mode" = test ]; then
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
   # The console's end-to-end tests drive Debian's Chromium (web/test/e2e).
@@ -22,18 +26,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # The package enables and starts influxdb.service on :8086, where the launcher's own influxd binds.
-    if [[ " ${missing[*]} " == *" influxdb "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-      if systemctl disable --now influxdb >/dev/null 2>&1; then
-        echo "setup: stopped and disabled the packaged influxdb.service: the platform runs its own influxd / đã dừng và tắt influxdb.service của gói: nền tảng tự chạy influxd riêng" >&2
-      else
-        echo "setup: could not stop influxdb.service; run: systemctl disable --now influxdb / không dừng được influxdb.service; hãy chạy: systemctl disable --now influxdb" >&2
+    # The packages enable and start influxdb.service on :8086 and redis-server.service on :6379, where the
+    # launcher's own influxd and redis-server bind.
+    for unit in influxdb redis-server; do
+      if [[ " ${missing[*]} " == *" $unit "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+        if systemctl disable --now "$unit" >/dev/null 2>&1; then
+          echo "setup: stopped and disabled the packaged $unit.service: the platform runs its own / đã dừng và tắt $unit.service của gói: nền tảng tự chạy bản riêng" >&2
+        else
+          echo "setup: could not stop $unit.service; run: systemctl disable --now $unit / không dừng được $unit.service; hãy chạy: systemctl disable --now $unit" >&2
+        fi
       fi
-    fi
+    done
   else
     echo "setup: missing Debian packages: ${missing[*]}" >&2
     echo "       install them with: sudo apt-get install ${missing[*]}" >&2
-    echo "       (or set INFLUX_URL to use an InfluxDB server you already run)" >&2
+    echo "       (or set INFLUX_URL and REDIS_URL to use servers you already run)" >&2
     exit 1
   fi
 fi

@@ -25,6 +25,14 @@ export const BrokerConfigSchema = Type.Object({
   CONNECT_BACKOFF_MAX_ADDRESS_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 900 }),
   /** Comma-separated addresses never refused as a whole (the platform's own services); `none` for none. */
   CONNECT_TRUSTED_ADDRESSES: Type.String({ default: '127.0.0.1,::1,::ffff:127.0.0.1' }),
+  /** The durable store for sessions, retained messages and undelivered QoS 1 messages; unset keeps them in memory (tests). */
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /**
+   * Queued messages a persistent session (ingest's) gets when it reconnects: the Redis store delivers only this many
+   * of its queue then, the rest at its next reconnect. Far above what ingest holds unacknowledged, so that a
+   * restart's backlog is delivered whole.
+   */
+  BROKER_MAX_SESSION_DELIVERY: Type.Integer({ minimum: 1, default: 1_000_000 }),
   BROKER_METRICS_PORT: Port(9101),
   METRICS_HOST: Type.String({ default: '127.0.0.1' }),
 });

@@ -11,6 +11,7 @@ import { createDeviceBroker } from './device-broker.js';
 import { ConnectThrottle } from './connect-throttle.js';
 import { createBrokerMetrics } from './metrics.js';
 import { guardConnection } from './packet-size-guard.js';
+import { createPersistence } from './persistence.js';
 
 export interface RunningBroker {
   broker: Aedes;
@@ -24,6 +25,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
   const metricsRegistry = createMetricsRegistry('broker');
   const metrics = createBrokerMetrics(metricsRegistry);
+  const store = createPersistence(config.REDIS_URL, config.BROKER_MAX_SESSION_DELIVERY, logger);
   const broker = await createDeviceBroker({
     registry,
     serviceSecret: config.MQTT_SERVICE_SECRET,
@@ -40,6 +42,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       perAddress: { freeFailures: config.CONNECT_FREE_FAILURES_PER_ADDRESS, baseDelayMs: 1000, maxDelayMs: config.CONNECT_BACKOFF_MAX_ADDRESS_SECONDS * 1000 },
       trustedAddresses: new Set(config.CONNECT_TRUSTED_ADDRESSES.split(',').map((address) => address.trim()).filter((address) => address && address !== 'none')),
     }),
+    persistence: store.persistence,
   });
 
   const handle = (socket: Socket) => {
@@ -75,6 +78,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       const listenersClosed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await Promise.all(listenersClosed);
+      await store.close();
       await metricsServer.close();
       registry.close();
     },

@@ -5,3 +5,4 @@ export { waitFor, waitForPort, isPortOpen } from './wait-for.js';
 export { startInfluxd, InfluxPortInUseError, type LocalInfluxd, type InfluxdOptions } from './influxd.js';
 export { onShutdown } from './shutdown.js';
 export { influxQuery, InfluxQueryError, type InfluxqlTarget, type Row } from './influxql.js';
+export { startRedisServer, RedisPortInUseError, type LocalRedis, type RedisServerOptions } from './redis-server.js';

@@ -2,14 +2,12 @@
  * Runs Debian's InfluxDB 1.x as a plain child process with its config and data under the platform's
  * data dir, so that `npm start` and the tests need no system service and leave nothing behind.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Logger } from './logger.js';
 import { freePort } from './testing/free-port.js';
-import { waitFor } from './wait-for.js';
+import { canListen, startLocalServer, type LocalServer } from './child-server.js';
 
 export interface InfluxdOptions {
   dataDir: string;
@@ -20,17 +18,7 @@ export interface InfluxdOptions {
   startTimeoutMs?: number;
 }
 
-export interface LocalInfluxd {
-  readonly url: string;
-  readonly port: number;
-  readonly pid: number | undefined;
-  stop(): Promise<void>;
-  kill(signal: NodeJS.Signals): void;
-  /** Starts it again on the same port and data, after a stop or a kill (fault tests). */
-  restart(): Promise<void>;
-}
-
-const OUTPUT_LINES_KEPT = 30;
+export type LocalInfluxd = LocalServer;
 
 /** Another server (often Debian's own influxdb.service) holds the port the local InfluxDB needs. */
 export class InfluxPortInUseError extends Error {
@@ -90,88 +78,14 @@ export async function startInfluxd(options: InfluxdOptions): Promise<LocalInflux
     ].join('\n'),
   );
   const url = `http://${host}:${port}`;
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  // The last lines influxd printed, for the error when it does not come up.
-  const output: string[] = [];
-
-  const launch = async () => {
-    stopping = false;
-    const started = spawn('influxd', ['run', '-config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = started;
-    const keep = (line: string) => {
-      if (!line) return;
-      output.push(line);
-      if (output.length > OUTPUT_LINES_KEPT) output.shift();
-      options.logger?.debug({ influxd: line });
-    };
-    for (const stream of [started.stdout, started.stderr]) if (stream) createInterface({ input: stream }).on('line', keep);
-    // 'close' comes after the output streams ended, so its last lines are in `output` by then.
-    const closed = new Promise<void>((resolve) =>
-      started.once('close', (code, signal) => {
-        if (!stopping) options.logger?.error({ code, signal, output: output.slice(-5) }, 'InfluxDB exited unexpectedly');
-        resolve();
-      }),
-    );
-    try {
-      await waitFor(
-        `InfluxDB on ${url}`,
-        async () => {
-          if (started.exitCode !== null || started.signalCode !== null) {
-            throw new Error(`influxd exited (${started.signalCode ?? `code ${started.exitCode}`}) before answering on ${url}`);
-          }
-          return ping(url);
-        },
-        options.startTimeoutMs ?? 15_000,
-      );
-    } catch (error) {
-      stopping = true;
-      started.kill('SIGKILL');
-      await closed;
-      if (output.some((line) => line.includes('address already in use'))) throw new InfluxPortInUseError(host, port);
-      throw new Error(`${(error as Error).message}\n${output.join('\n')}`, { cause: error });
-    }
-    options.logger?.info({ url, pid: started.pid, dataDir: root }, 'InfluxDB started');
-  };
-
-  const stop = async () => {
-    const running = child;
-    stopping = true;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => running.kill('SIGKILL'), 10_000);
-      running.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      running.kill('SIGTERM');
-    });
-  };
-
-  await launch();
-  return {
-    url,
-    port,
-    get pid() {
-      return child?.pid;
-    },
-    stop,
-    kill(signal) {
-      stopping = true;
-      child?.kill(signal);
-    },
-    async restart() {
-      await stop();
-      await launch();
-    },
-  };
-}
-
-function canListen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
-    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  return startLocalServer(url, port, {
+    name: 'InfluxDB',
+    command: 'influxd',
+    args: ['run', '-config', configFile],
+    ready: () => ping(url),
+    portTaken: (output) => (output.some((line) => line.includes('address already in use')) ? new InfluxPortInUseError(host, port) : undefined),
+    logger: options.logger,
+    startTimeoutMs: options.startTimeoutMs,
   });
 }
 

@@ -30,15 +30,18 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string', default: '20000' },
     'source-addresses': { type: 'string' },
     cleanup: { type: 'boolean', default: false },
+    sdk: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   },
 });
 
 const usage = [
-  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2]',
+  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk]',
   '       npm run load -- --cleanup      remove the load devices from the registry (once ingest has caught up)',
-  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2]',
+  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk]',
   '           npm run load -- --cleanup  xóa các thiết bị tải khỏi sổ đăng ký (sau khi ingest đã xử lý hết)',
+  '  --sdk: devices through the device SDK (QoS 1; reconnect with back-off, buffer while offline)',
+  '  --sdk: thiết bị dùng SDK (QoS 1; tự kết nối lại với back-off, lưu đệm khi mất kết nối)',
   '',
 ].join('\n');
 if (values.help) {
@@ -65,7 +68,7 @@ const durationS = Number(values.duration);
 const payload = values.payload as PayloadMix;
 const maxInFlight = Number(values['max-in-flight']);
 const sourceAddresses = values['source-addresses']?.split(',').map((address) => address.trim()).filter(Boolean) ?? [];
-if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1)) {
+if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1)) {
   process.stderr.write(usage);
   process.exit(2);
 }
@@ -99,7 +102,7 @@ const finished = Array.from({ length: workerCount }, (_, w) => {
   const share = credentials.filter((_, i) => i % workerCount === w);
   const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   workers.push(child);
-  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount) };
+  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount), sdk: values.sdk === true };
   child.send(task);
   return new Promise<void>((resolve) => {
     child.on('message', (report: WorkerReport) => {
@@ -142,6 +145,7 @@ const summary = {
   sent: sum('sent'),
   acknowledged: sum('acknowledged'),
   failed: sum('failed'),
+  reconnects: sum('reconnects'),
   rate: Number((sum('acknowledged') / Math.max(publishS, 0.001)).toFixed(1)),
   latencyMs: latencies.percentiles(),
 };
@@ -149,7 +153,7 @@ registry.close();
 process.stderr.write('\n');
 process.stdout.write(`${JSON.stringify(summary)}\n`);
 
-function sum(key: 'connected' | 'connectFailures' | 'sent' | 'acknowledged' | 'failed'): number {
+function sum(key: 'connected' | 'connectFailures' | 'sent' | 'acknowledged' | 'failed' | 'reconnects'): number {
   let total = 0;
   for (const report of totals.values()) total += report[key];
   return total;

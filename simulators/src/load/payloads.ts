@@ -12,21 +12,26 @@ export function kindFor(mix: PayloadMix, index: number): DeviceKind {
   return MIXED_KINDS[index % MIXED_KINDS.length] as DeviceKind;
 }
 
-/** `sentAt` as the device SDK stamps it, so that load exercises the platform's clock check like a real fleet. */
-export function payloadFor(kind: DeviceKind, ts: number, n: number, sentAt: number): string {
+/** A reading as a device would build it; the SDK adds `sentAt` when it sends. */
+export function readingFor(kind: DeviceKind, ts: number, n: number): Record<string, number | string> {
   const wave = (n % 97) / 97;
   switch (kind) {
     case 'traffic':
-      return JSON.stringify({ sentAt, ts, intensity: 400 + Math.round(wave * 2000), averageVehicleSpeed: 20 + wave * 30, occupancy: Number((wave * 0.8).toFixed(3)) });
+      return { ts, intensity: 400 + Math.round(wave * 2000), averageVehicleSpeed: 20 + wave * 30, occupancy: Number((wave * 0.8).toFixed(3)) };
     case 'air_quality':
-      return JSON.stringify({ sentAt, ts, pm25: 10 + wave * 60, pm10: 20 + wave * 90, no2: 15 + wave * 40, o3: 30 + wave * 50, co: 400 + wave * 800, temperature: 26 + wave * 6, relativeHumidity: 0.7 });
+      return { ts, pm25: 10 + wave * 60, pm10: 20 + wave * 90, no2: 15 + wave * 40, o3: 30 + wave * 50, co: 400 + wave * 800, temperature: 26 + wave * 6, relativeHumidity: 0.7 };
     case 'noise':
-      return JSON.stringify({ sentAt, ts, LAeq: 50 + wave * 25, LAmax: 65 + wave * 25 });
+      return { ts, LAeq: 50 + wave * 25, LAmax: 65 + wave * 25 };
     case 'water_level':
-      return JSON.stringify({ sentAt, ts, currentLevel: wave * 0.3, rainfall: wave * 5 });
+      return { ts, currentLevel: wave * 0.3, rainfall: wave * 5 };
     case 'parking':
-      return JSON.stringify({ sentAt, ts, occupiedSpotNumber: Math.round(wave * 100), totalSpotNumber: 100 });
+      return { ts, occupiedSpotNumber: Math.round(wave * 100), totalSpotNumber: 100 };
     case 'streetlight':
-      return JSON.stringify({ sentAt, ts, powerState: 'on', illuminanceLevel: 1, powerConsumption: 120 + wave * 30 });
+      return { ts, powerState: 'on', illuminanceLevel: 1, powerConsumption: 120 + wave * 30 };
   }
+}
+
+/** A bare connection's payload, with `sentAt` as the device SDK stamps it, so that load exercises the platform's clock check like a real fleet. */
+export function payloadFor(kind: DeviceKind, ts: number, n: number, sentAt: number): string {
+  return JSON.stringify({ sentAt, ...readingFor(kind, ts, n) });
 }

@@ -5,10 +5,10 @@
  * would run out of file descriptors or CPU.
  */
 import type { MqttClient } from 'mqtt';
-import type { DeviceKind } from '@city/devices';
+import { DeviceClient, type DeviceKind, type DeviceReading } from '@city/devices';
 import { connectDevice, type LoadDevice } from './connection.js';
 import { LatencySample } from './latency.js';
-import { payloadFor } from './payloads.js';
+import { payloadFor, readingFor } from './payloads.js';
 
 export interface WorkerTask {
   url: string;
@@ -17,6 +17,8 @@ export interface WorkerTask {
   qos: 0 | 1;
   durationS: number;
   maxInFlight: number;
+  /** Devices through the SDK: they reconnect with back-off and buffer while offline (fault tests), instead of bare connections. */
+  sdk?: boolean;
 }
 
 export interface WorkerReport {
@@ -26,6 +28,8 @@ export interface WorkerReport {
   sent: number;
   acknowledged: number;
   failed: number;
+  /** Reconnections after the first (SDK devices only). */
+  reconnects: number;
   latencies: number[];
   /** With `done`: how long this worker published, and how long it then waited for the last acknowledgements. */
   publishMs?: number;
@@ -38,7 +42,7 @@ const DRAIN_LIMIT_MS = 30_000;
 const send = (report: WorkerReport) => process.send?.(report);
 
 process.once('message', (task: WorkerTask) => {
-  run(task).then(
+  (task.sdk ? runSdk(task) : run(task)).then(
     () => process.exit(0),
     (error: Error) => {
       process.stderr.write(`load worker: ${error.message}\n`);
@@ -57,7 +61,7 @@ async function run(task: WorkerTask): Promise<void> {
   let connectFailures = 0;
   let latencies = new LatencySample(20_000);
   const report = (type: WorkerReport['type'], extra: Partial<WorkerReport> = {}) => {
-    send({ type, connected: clients.length, connectFailures, sent, acknowledged, failed, latencies: latencies.snapshot(), ...extra });
+    send({ type, connected: clients.length, connectFailures, sent, acknowledged, failed, reconnects: 0, latencies: latencies.snapshot(), ...extra });
     latencies = new LatencySample(20_000);
   };
 
@@ -82,42 +86,25 @@ async function run(task: WorkerTask): Promise<void> {
   if (clients.length === 0) return report('done', { publishMs: 0, drainMs: 0 });
 
   let inFlight = 0;
-  const startedAt = performance.now();
-  const deadline = startedAt + task.durationS * 1000;
   let cursor = 0;
-  let budget = 0;
-  let last = startedAt;
+  const startedAt = performance.now();
   const reporter = setInterval(() => report('stats'), 500);
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const now = performance.now();
-      if (now >= deadline) {
-        clearInterval(tick);
-        resolve();
-        return;
+  // Past the in-flight bound the generator falls behind its rate rather than queue without end.
+  await pace(task, () => inFlight < task.maxInFlight, () => {
+    const target = clients[cursor++ % clients.length] as (typeof clients)[number];
+    const publishedAt = performance.now();
+    sent++;
+    inFlight++;
+    // One reading per (device, millisecond): a second one in the same millisecond would overwrite the first in InfluxDB.
+    target.lastTs = Math.max(Date.now(), target.lastTs + 1);
+    target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, target.lastTs, sent, Date.now()), { qos: task.qos }, (error) => {
+      inFlight--;
+      if (error) failed++;
+      else {
+        acknowledged++;
+        latencies.add(performance.now() - publishedAt);
       }
-      budget += ((now - last) / 1000) * task.rate;
-      last = now;
-      // Past the in-flight bound the generator falls behind its rate rather than queue without end.
-      while (budget >= 1 && inFlight < task.maxInFlight) {
-        budget--;
-        const target = clients[cursor++ % clients.length] as (typeof clients)[number];
-        const publishedAt = performance.now();
-        sent++;
-        inFlight++;
-        // One reading per (device, millisecond): a second one in the same millisecond would overwrite the first in InfluxDB.
-        target.lastTs = Math.max(Date.now(), target.lastTs + 1);
-        target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, target.lastTs, sent, Date.now()), { qos: task.qos }, (error) => {
-          inFlight--;
-          if (error) failed++;
-          else {
-            acknowledged++;
-            latencies.add(performance.now() - publishedAt);
-          }
-        });
-      }
-      if (budget > task.rate) budget = task.rate;
-    }, 5);
+    });
   });
   const publishedUntil = performance.now();
   while (inFlight > 0 && performance.now() < publishedUntil + DRAIN_LIMIT_MS) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -126,4 +113,75 @@ async function run(task: WorkerTask): Promise<void> {
   clearInterval(reporter);
   report('done', { publishMs: publishedUntil - startedAt, drainMs: drainedAt - publishedUntil });
   await Promise.all(clients.map(({ client }) => client.endAsync().catch(() => undefined)));
+}
+
+/** Calls `emit` at the task's rate until its duration is over, while `ready` allows; a stalled generator does not burst to catch up by more than a second. */
+function pace(task: WorkerTask, ready: () => boolean, emit: () => void): Promise<void> {
+  const deadline = performance.now() + task.durationS * 1000;
+  let budget = 0;
+  let last = performance.now();
+  return new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = performance.now();
+      if (now >= deadline) {
+        clearInterval(tick);
+        resolve();
+        return;
+      }
+      budget = Math.min(task.rate, budget + ((now - last) / 1000) * task.rate);
+      last = now;
+      while (budget >= 1 && ready()) {
+        budget--;
+        emit();
+      }
+    }, 5);
+  });
+}
+
+/**
+ * SDK devices: a reading is produced at the rate whether the device is online or not (the SDK buffers it), and
+ * counts as acknowledged once the broker acknowledged it, however late. Each device's timestamps strictly
+ * increase, so that every reading is its own point in InfluxDB. At the end it waits for the buffers to drain.
+ */
+async function runSdk(task: WorkerTask): Promise<void> {
+  const devices = task.devices.map((device) => ({ ...device, client: new DeviceClient({ url: task.url, deviceId: device.id, secret: device.secret }), lastTs: 0 }));
+  let connectFailures = 0;
+  let next = 0;
+  const connectOne = async () => {
+    while (next < devices.length) {
+      const device = devices[next++] as (typeof devices)[number];
+      await device.client.connect().catch(() => connectFailures++);
+    }
+  };
+  await Promise.all(Array.from({ length: 200 }, connectOne));
+  let sent = 0;
+  let latencies = new LatencySample(20_000);
+  const total = (key: 'acknowledged' | 'dropped' | 'reconnects') => devices.reduce((sum, device) => sum + device.client.stats()[key], 0);
+  const report = (type: WorkerReport['type'], extra: Partial<WorkerReport> = {}) => {
+    const connected = devices.filter((device) => device.client.state === 'online').length;
+    send({ type, connected, connectFailures, sent, acknowledged: total('acknowledged'), failed: total('dropped'), reconnects: total('reconnects'), latencies: latencies.snapshot(), ...extra });
+    latencies = new LatencySample(20_000);
+  };
+  const started = go();
+  report('connected');
+  await started;
+  const startedAt = performance.now();
+  const reporter = setInterval(() => report('stats'), 500);
+  let cursor = 0;
+  await pace(task, () => true, () => {
+    const device = devices[cursor++ % devices.length] as (typeof devices)[number];
+    device.lastTs = Math.max(Date.now(), device.lastTs + 1);
+    sent++;
+    const publishedAt = performance.now();
+    device.client.publishTelemetry(readingFor(device.kind, device.lastTs, sent) as DeviceReading).then(
+      (result) => result.buffered || latencies.add(performance.now() - publishedAt),
+      () => undefined,
+    );
+  });
+  const publishedUntil = performance.now();
+  const drainUntil = publishedUntil + 60_000;
+  while (total('acknowledged') + total('dropped') < sent && performance.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 50));
+  clearInterval(reporter);
+  report('done', { publishMs: publishedUntil - startedAt, drainMs: performance.now() - publishedUntil });
+  await Promise.all(devices.map((device) => device.client.close()));
 }

@@ -1,0 +1,173 @@
+/**
+ * The whole platform for fault tests: InfluxDB and Redis as the launcher runs them, and the broker, ingest and
+ * the api as separate child processes on fixed random ports, each of which a test may kill and start again.
+ * The load generator runs against it as `npm run load` would.
+ */
+import { execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger, influxQuery, isPortOpen, startInfluxd, startRedisServer, type LocalInfluxd, type LocalRedis } from '@city/platform';
+import { freePort, readMetric, tempDir } from '@city/platform/testing';
+import { serviceProcess, type ServiceProcess } from './service-process.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+export const ADMIN_PASSWORD = 'fault-suite-admin-password';
+
+export interface LoadSummary {
+  devices: number;
+  connected: number;
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  reconnects: number;
+  rate: number;
+}
+
+export interface PlatformStack {
+  dataDir: string;
+  influx: LocalInfluxd;
+  redis: LocalRedis;
+  mqttUrl: string;
+  serviceSecret: string;
+  broker: ServiceProcess;
+  ingest: ServiceProcess;
+  api: ServiceProcess;
+  brokerMetric(name: string, labels?: Record<string, string>): Promise<number>;
+  ingestMetric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** The api's base URL, `http://127.0.0.1:<port>`. */
+  baseUrl: string;
+  /** An admin's bearer token (logged in again after a restart that ended the session). */
+  token(): Promise<string>;
+  /** An admin's GET on the api, parsed. */
+  apiGet<T>(path: string): Promise<T>;
+  /** An admin's POST of a JSON body, parsed. */
+  apiPost<T>(path: string, body: unknown): Promise<T>;
+  /** Runs the load generator to its end (`--sdk` devices, QoS 1) and returns its summary. */
+  load(options: { devices: number; rate: number; durationS: number; payload?: 'traffic' | 'mixed' }): Promise<LoadSummary>;
+  count(measurement: string, field: string, where?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** Overrides of api/config/rules.json, merged at the top level of each rule. */
+  rules?: Record<string, Record<string, unknown>>;
+  env?: Record<string, string>;
+}
+
+export async function startPlatform(options: PlatformOptions = {}): Promise<PlatformStack> {
+  const dir = tempDir('city-faults-');
+  const logger = createLogger('faults', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const influx = await startInfluxd({ dataDir: dir.path, httpPort: 0, logger });
+  const redis = await startRedisServer({ dataDir: dir.path, port: 0, logger });
+  const [mqttPort, brokerMetricsPort, ingestMetricsPort, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort()] as const;
+  const serviceSecret = randomBytes(24).toString('base64url');
+  const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+  const rulesFile = join(dir.path, 'rules.json');
+  writeFileSync(rulesFile, JSON.stringify(mergeRules(options.rules ?? {})));
+  const env = {
+    DATA_DIR: dir.path,
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(mqttPort),
+    MQTT_URL: mqttUrl,
+    MQTT_SERVICE_SECRET: serviceSecret,
+    REDIS_URL: redis.url,
+    INFLUX_URL: influx.url,
+    BROKER_METRICS_PORT: String(brokerMetricsPort),
+    INGEST_METRICS_PORT: String(ingestMetricsPort),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    ADMIN_PASSWORD,
+    RULES_FILE: rulesFile,
+    BATCH_MAX_DELAY_MS: '200',
+    ...options.env,
+  };
+  const brokerMetric = async (name: string, labels: Record<string, string> = {}) => readMetric(brokerMetricsPort, name, labels);
+  const ingestMetric = async (name: string, labels: Record<string, string> = {}) => readMetric(ingestMetricsPort, name, labels);
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+
+  const broker = serviceProcess('broker', 'broker/src/index.ts', env, async () => (await isPortOpen(mqttPort)) && (await isPortOpen(brokerMetricsPort)));
+  const ingest = serviceProcess('ingest', 'ingest/src/index.ts', env, async () => (await ingestMetric('ingest_mqtt_subscribed')) === 1);
+  const api = serviceProcess('api', 'api/src/index.ts', env, async () => (await fetch(`${baseUrl}/api/v1/health`)).status === 200);
+  const loads = new Set<ChildProcess>();
+  const stopAll = async () => {
+    // The load generator passes SIGTERM on to its workers.
+    await Promise.all([...loads].map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))));
+    await Promise.all([api.stop(), ingest.stop()]);
+    await broker.stop();
+    await Promise.all([redis.stop(), influx.stop()]);
+    dir.cleanup();
+  };
+  try {
+    await broker.start();
+    await Promise.all([ingest.start(), api.start()]);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  let token: string | undefined;
+  const login = async () => {
+    const response = await fetch(`${baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { token: string }).token;
+  };
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const send = async () =>
+      fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${(token ??= await login())}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    let response = await send();
+    if (response.status === 401) {
+      token = undefined;
+      response = await send();
+    }
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+
+  return {
+    dataDir: dir.path,
+    influx,
+    redis,
+    mqttUrl,
+    serviceSecret,
+    broker,
+    ingest,
+    api,
+    brokerMetric,
+    ingestMetric,
+    baseUrl,
+    async token() {
+      return (token ??= await login());
+    },
+    apiGet: <T>(path: string) => call<T>('GET', path),
+    apiPost: <T>(path: string, body: unknown) => call<T>('POST', path, body),
+    load({ devices, rate, durationS, payload = 'traffic' }) {
+      const args = ['--import', 'tsx', 'simulators/src/load/load.ts', '--sdk', '--payload', payload, '--devices', String(devices), '--rate', String(rate), '--qos', '1', '--duration', String(durationS)];
+      return new Promise((resolve, reject) => {
+        const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, DATA_DIR: dir.path, MQTT_URL: mqttUrl }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+          if (error) return reject(new Error(`load generator failed: ${error.message}\n${stderr.slice(-2000)}`));
+          resolve(JSON.parse(stdout.trim().split('\n').at(-1) as string) as LoadSummary);
+        });
+        loads.add(child);
+        child.once('exit', () => loads.delete(child));
+      });
+    },
+    async count(measurement, field, where = '') {
+      const rows = await influxQuery(influx.url, 'city', `SELECT count("${field}") FROM "${measurement}" ${where}`);
+      return Number(rows[0]?.count ?? 0);
+    },
+    close: stopAll,
+  };
+}
+
+function mergeRules(overrides: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  const defaults = JSON.parse(readFileSync(join(root, 'api/config/rules.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  for (const [rule, fields] of Object.entries(overrides)) defaults[rule] = { ...defaults[rule], ...fields };
+  return defaults;
+}

@@ -1,0 +1,71 @@
+/**
+ * One of the platform's services as a child process of the test, the way `npm start` runs it
+ * (`node --import tsx <entry>`), so that a fault test can SIGTERM or SIGKILL it and start it again on the
+ * same ports and data. Its JSON log lines are kept for the assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '@city/platform';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const LOG_LINES_KEPT = 20_000;
+
+export interface LogLine {
+  msg?: string;
+  level?: number;
+  time?: number;
+  [key: string]: unknown;
+}
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly running: boolean;
+  start(): Promise<void>;
+  /** Sends the signal and resolves once the process has exited. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  logs(): LogLine[];
+}
+
+export function serviceProcess(name: string, entry: string, env: Record<string, string>, ready: () => Promise<boolean>): ServiceProcess {
+  let child: ChildProcess | undefined;
+  const logs: LogLine[] = [];
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  return {
+    name,
+    get running() {
+      return running();
+    },
+    async start() {
+      const started = spawn(process.execPath, ['--import', 'tsx', entry], {
+        cwd: root,
+        env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child = started;
+      createInterface({ input: started.stdout as Readable }).on('line', (line) => {
+        try {
+          logs.push(JSON.parse(line) as LogLine);
+          if (logs.length > LOG_LINES_KEPT) logs.shift();
+        } catch {
+          process.stdout.write(`${name}: ${line}\n`);
+        }
+      });
+      await waitFor(`${name} ready`, async () => {
+        if (!running()) throw new Error(`${name} exited (${started.signalCode ?? started.exitCode}) before it was ready`);
+        return ready().catch(() => false);
+      }, 60_000, 100);
+    },
+    async stop(signal = 'SIGTERM') {
+      const current = child;
+      if (!current || !running()) return;
+      await new Promise<void>((resolve) => {
+        current.once('exit', () => resolve());
+        current.kill(signal);
+      });
+    },
+    logs: () => [...logs],
+  };
+}
