@@ -5,9 +5,10 @@ import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { DeviceRegistry } from '@city/devices';
 import { createMetricsRegistry, startMetricsServer, type Logger, type MetricsServer } from '@city/platform';
-import type { Aedes } from 'aedes';
+import type { Aedes, Client } from 'aedes';
 import type { BrokerConfig } from './config.js';
 import { createDeviceBroker } from './device-broker.js';
+import { connectionErrorReason } from './connection-errors.js';
 import { createBrokerMetrics } from './metrics.js';
 import { guardConnection } from './packet-size-guard.js';
 
@@ -36,14 +37,28 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     revocationSweepMs: config.REVOCATION_SWEEP_MS,
   });
 
+  // One reason per connection: bytes that both end mid-packet and fail to parse are one hostile connection, not two.
+  // Logged at debug: under attack these come by the thousand, and the counter is what an operator watches.
+  const remotes = new WeakMap<object, string | undefined>();
+  const rejected = new WeakSet<object>();
+  const rejectConnection = (connection: object, reason: string) => {
+    if (rejected.has(connection)) return;
+    rejected.add(connection);
+    metrics.rejections.inc({ reason });
+    logger.debug({ remote: remotes.get(connection), reason }, 'connection rejected');
+  };
+  const onConnectionError = (client: Client, error: Error) => {
+    const reason = connectionErrorReason(error);
+    if (reason) rejectConnection(client.conn, reason);
+  };
+  broker.on('connectionError', onConnectionError);
+  broker.on('clientError', onConnectionError);
+
   const handle = (socket: Socket) => {
     socket.setNoDelay(true);
-    broker.handle(
-      guardConnection(socket, config.MQTT_MAX_PACKET_BYTES, () => {
-        metrics.rejections.inc({ reason: 'packet_too_large' });
-        logger.warn({ remote: socket.remoteAddress }, 'connection cut: packet over the size limit');
-      }),
-    );
+    const connection = guardConnection(socket, config.MQTT_MAX_PACKET_BYTES, (reason) => rejectConnection(connection, reason));
+    remotes.set(connection, socket.remoteAddress);
+    broker.handle(connection);
   };
 
   const servers: Server[] = [];
