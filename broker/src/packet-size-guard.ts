@@ -10,7 +10,15 @@ import type { Socket } from 'node:net';
 type State = 'type' | 'length' | 'body';
 
 /** Why the guard cut or saw the end of a connection: counted as the broker's rejection reasons. */
-export type GuardRejection = 'packet_too_large' | 'malformed_length' | 'truncated_packet';
+export type GuardRejection = 'packet_too_large' | 'malformed_length' | 'truncated_packet' | 'slow_consumer';
+
+export interface GuardLimits {
+  maxPacketBytes: number;
+  /** Bytes the broker may hold for a client that does not read; past them it waits, and cuts a client that stopped. */
+  maxQueuedBytes: number;
+  /** How long a client over `maxQueuedBytes` may go without taking a byte before it is cut. */
+  stallMs: number;
+}
 
 export class PacketSizeGuard {
   private state: State = 'type';
@@ -61,17 +69,54 @@ export class PacketSizeGuard {
 /**
  * A duplex over the socket that forwards bytes unchanged while the guard accepts them. `onRejected` is
  * called at most once per connection: when the guard cuts it, or when the client ends it mid-packet.
+ *
+ * Writes complete at once while the client has less than `maxQueuedBytes` unread. aedes delivers a message
+ * to every subscriber before it moves to the next, so a write held back for one client that stopped reading
+ * would stall every client of the broker until aedes' drain timeout; absorbing a bounded backlog instead lets
+ * the others flow, and over the bound a client that has taken nothing for `stallMs` is cut.
  */
-export function guardConnection(socket: Socket, maxPacketBytes: number, onRejected: (reason: GuardRejection) => void): Duplex {
-  const guard = new PacketSizeGuard(maxPacketBytes);
+export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void): Duplex {
+  const guard = new PacketSizeGuard(limits.maxPacketBytes);
   let cut = false;
+  let delivered = 0;
+  let progressAt = Date.now();
+  const noteProgress = () => {
+    // bytesWritten counts what is still queued in Node; what left for the kernel is what the client took.
+    const now = socket.bytesWritten - socket.writableLength;
+    if (now !== delivered) {
+      delivered = now;
+      progressAt = Date.now();
+    }
+    return Date.now() - progressAt;
+  };
+  const reject = (reason: GuardRejection) => {
+    if (cut) return;
+    cut = true;
+    onRejected(reason);
+    socket.destroy();
+    duplex.destroy();
+  };
   const duplex = new Duplex({
     read() {
       socket.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
-      if (socket.write(chunk)) callback();
-      else socket.once('drain', () => callback());
+      socket.write(chunk);
+      const stalledFor = noteProgress();
+      if (socket.writableLength <= limits.maxQueuedBytes) return callback();
+      if (stalledFor >= limits.stallMs) {
+        reject('slow_consumer');
+        return callback();
+      }
+      // One write waits at a time (the stream holds the next until this one's callback); a cut destroys it.
+      const check = setTimeout(() => {
+        if (!socket.destroyed && noteProgress() >= limits.stallMs) reject('slow_consumer');
+      }, limits.stallMs - stalledFor);
+      check.unref();
+      socket.once('drain', () => {
+        clearTimeout(check);
+        callback();
+      });
     },
     final(callback) {
       socket.end(callback);
@@ -84,13 +129,7 @@ export function guardConnection(socket: Socket, maxPacketBytes: number, onReject
   socket.on('data', (chunk: Buffer) => {
     if (cut) return;
     const rejection = guard.accept(chunk);
-    if (rejection) {
-      cut = true;
-      onRejected(rejection);
-      socket.destroy();
-      duplex.destroy();
-      return;
-    }
+    if (rejection) return reject(rejection);
     if (!duplex.push(chunk)) socket.pause();
   });
   socket.once('end', () => {

@@ -56,7 +56,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
 
   const handle = (socket: Socket) => {
     socket.setNoDelay(true);
-    const connection = guardConnection(socket, config.MQTT_MAX_PACKET_BYTES, (reason) => rejectConnection(connection, reason));
+    const limits = { maxPacketBytes: config.MQTT_MAX_PACKET_BYTES, maxQueuedBytes: config.MQTT_MAX_QUEUED_BYTES, stallMs: config.MQTT_STALL_MS };
+    const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason));
     remotes.set(connection, socket.remoteAddress);
     broker.handle(connection);
   };

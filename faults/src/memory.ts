@@ -4,15 +4,17 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
- * The heap in use after full collections: garbage a flood leaves behind would make a raw reading swing
- * by tens of megabytes, while what stays after collecting is what the process really holds on to.
+ * The heap and buffers in use after full collections: garbage a flood leaves behind would make a raw reading
+ * swing by tens of megabytes, while what stays after collecting is what the process really holds on to.
+ * Buffers count: socket backlogs and payloads live outside the V8 heap.
  */
 export function settledHeapBytes(): number {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, external } = process.memoryUsage();
+  return heapUsed + external;
 }
 
 /** VmRSS of a process, from /proc (Linux). */
@@ -23,3 +25,21 @@ export function residentBytes(pid: number): number {
 }
 
 export const mebibytes = (bytes: number): number => Number((bytes / 1024 / 1024).toFixed(1));
+
+/**
+ * Samples a process's resident set once a second. A leak keeps climbing with every message, while a
+ * healthy process levels off once its heap has grown to the load: so what matters is how far the end of a
+ * run rose above the highest point of its first half.
+ */
+export function sampleResident(pid: number, intervalMs = 1000): { stop(): { firstHalfPeak: number; end: number; samples: number } } {
+  const samples: number[] = [residentBytes(pid)];
+  const timer = setInterval(() => samples.push(residentBytes(pid)), intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      samples.push(residentBytes(pid));
+      const half = samples.slice(0, Math.max(1, Math.ceil(samples.length / 2)));
+      return { firstHalfPeak: Math.max(...half), end: samples.at(-1) as number, samples: samples.length };
+    },
+  };
+}

@@ -143,7 +143,7 @@ export class RawMqttClient {
     socket.setNoDelay(true);
     this.parser.on('packet', (packet: Packet) => {
       if (packet.cmd === 'connack') this.connack?.(packet.returnCode ?? 0);
-      else if (packet.cmd === 'puback' && packet.messageId !== undefined) {
+      else if ((packet.cmd === 'puback' || packet.cmd === 'suback') && packet.messageId !== undefined) {
         this.pending.get(packet.messageId)?.resolve();
         this.pending.delete(packet.messageId);
       }
@@ -167,30 +167,44 @@ export class RawMqttClient {
     });
   }
 
-  /** Connects as a device; rejects unless the broker accepts. */
-  static async connect(port: number, deviceId: string, secret: string): Promise<RawMqttClient> {
+  /** Connects as a device (or, with a user name, as a service); rejects unless the broker accepts. */
+  static async connect(port: number, clientId: string, secret: string, username = clientId): Promise<RawMqttClient> {
     const client = await RawMqttClient.open(port);
     const code = await new Promise<number>((resolve) => {
       client.connack = resolve;
-      client.socket.write(connectPacket(deviceId, deviceId, secret));
+      client.socket.write(connectPacket(clientId, username, secret));
       void client.closed.then(() => resolve(-1));
     });
     if (code !== 0) {
       client.socket.destroy();
-      throw new Error(`CONNECT as ${deviceId} refused (${code})`);
+      throw new Error(`CONNECT as ${username} refused (${code})`);
     }
     return client;
   }
 
+  /** Subscribes and resolves once the broker granted the subscription. */
+  subscribe(topic: string, qos: 0 | 1): Promise<void> {
+    const messageId = this.allocateId();
+    return new Promise((resolve, reject) => {
+      this.pending.set(messageId, { resolve, reject });
+      this.socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos }] }));
+    });
+  }
+
   /** Publishes at QoS 1 and resolves on the PUBACK; rejects if the connection closes first. */
   publish(topic: string, payload: Buffer): Promise<void> {
-    const messageId = this.nextId;
-    this.nextId = this.nextId === 65_535 ? 1 : this.nextId + 1;
+    const messageId = this.allocateId();
     if (this.socket.destroyed) return Promise.reject(new Error('connection closed before the PUBACK'));
     return new Promise((resolve, reject) => {
       this.pending.set(messageId, { resolve, reject });
       this.socket.write(publishPacket(topic, payload, messageId));
     });
+  }
+
+  private allocateId(): number {
+    const id = this.nextId;
+    this.nextId = id === 65_535 ? 1 : id + 1;
+    return id;
   }
 
   async disconnect(): Promise<void> {
