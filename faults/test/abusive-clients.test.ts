@@ -19,11 +19,13 @@ const VALID_DEVICES = 12;
 const VALID_RATE = 60;
 const DRAIN_TIMEOUT_MS = 30_000;
 const STALL_BOUND_S = 10;
+const BURST = 100;
+const FLOOD_SECONDS = 10;
 
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ DEVICE_RATE_LIMIT: String(RATE_LIMIT), DEVICE_RATE_BURST: '100', BROKER_DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) });
+  stack = await startStack({ DEVICE_RATE_LIMIT: String(RATE_LIMIT), DEVICE_RATE_BURST: String(BURST), BROKER_DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) });
   await stack.startIngest();
 }, 60_000);
 
@@ -137,5 +139,59 @@ describe('abusive clients', () => {
     expect(report.acknowledged).toBe(report.sent);
     expect(stored).toEqual(Object.fromEntries(valid.map((device) => [device.id, report.acknowledgedPerDevice[device.id] ?? 0])));
     expect(heapRise).toBeLessThanOrEqual(heapBound);
+  }, 240_000);
+
+  it('a device flooding at 100 times its rate is throttled and cut, however often it reconnects; the others all land', async () => {
+    const valid = await provisionFleet('floodtest');
+    const flooder = await stack.provision('flooder', 'noise');
+    const fleet = await SteadyFleet.start(stack.mqttUrl, valid, VALID_RATE);
+    await waitFor('the valid fleet warmed up', () => fleet.acknowledged >= VALID_RATE * 2, 60_000);
+    const before = await countsByReason(stack.broker.metricsPort, 'mqtt_rejections_total');
+
+    // 100 × DEVICE_RATE_LIMIT, reconnecting at once whenever the broker cuts it, for FLOOD_SECONDS.
+    const floodRate = RATE_LIMIT * 100;
+    const base = Date.now() - 60_000;
+    const startedAt = performance.now();
+    let sent = 0;
+    let connections = 0;
+    while (performance.now() - startedAt < FLOOD_SECONDS * 1000) {
+      const client = await RawMqttClient.connect(stack.broker.mqttPort, flooder.id, flooder.secret);
+      connections++;
+      while (!client.socket.destroyed && performance.now() - startedAt < FLOOD_SECONDS * 1000) {
+        const due = Math.floor(((performance.now() - startedAt) / 1000) * floodRate);
+        for (; sent < due && !client.socket.destroyed; sent++) void client.publish(`devices/${flooder.id}/telemetry`, Buffer.from(JSON.stringify({ ts: base + sent, LAeq: 99, LAmax: 120 }))).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await client.disconnect();
+    }
+    const floodSeconds = (performance.now() - startedAt) / 1000;
+    const report = await fleet.stop();
+    await waitFor('every acknowledged valid reading stored', async () => total(await storedOf(valid)) >= report.acknowledged, 60_000, 500);
+    const stored = await storedOf(valid);
+    const flooderStored = await stack.count('noise', 'LAeq', `WHERE device_id = '${flooder.id}'`);
+    const after = await countsByReason(stack.broker.metricsPort, 'mqtt_rejections_total');
+    const rateLimited = (after.rate_limited ?? 0) - (before.rate_limited ?? 0);
+    const cut = (after.disconnected_for_violations ?? 0) - (before.disconnected_for_violations ?? 0);
+    // The bucket's burst, then its rate: what the device would have had publishing steadily.
+    const allowance = BURST + RATE_LIMIT * Math.ceil(floodSeconds + 1);
+    const lost = report.acknowledged - total(stored);
+
+    recordOutcome({
+      id: 'device-flood',
+      fault: `one device publishing ${floodRate}/s (100 × DEVICE_RATE_LIMIT) for ${floodSeconds.toFixed(0)} s, reconnecting whenever cut`,
+      load: `SDK devices: ${VALID_DEVICES} at ${VALID_RATE} readings/s, QoS 1; p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
+      lost: lost === 0 ? 'nothing' : `${lost} valid readings`,
+      recoverySeconds: null,
+      passed: lost === 0 && flooderStored <= allowance && cut >= 1 && report.acknowledged === report.sent,
+      notes: `${sent} flood messages on ${connections} connections: ${flooderStored} stored (allowance ${allowance}), ${rateLimited} rate_limited, cut ${cut} times`,
+    });
+
+    expect(cut).toBeGreaterThanOrEqual(1);
+    expect(rateLimited).toBeGreaterThan(0);
+    expect(flooderStored).toBeGreaterThan(0);
+    expect(flooderStored).toBeLessThanOrEqual(allowance);
+    expect(report.acknowledged).toBe(report.sent);
+    expect(report.reconnects).toBe(0);
+    expect(stored).toEqual(Object.fromEntries(valid.map((device) => [device.id, report.acknowledgedPerDevice[device.id] ?? 0])));
   }, 240_000);
 });
