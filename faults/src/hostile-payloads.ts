@@ -260,7 +260,7 @@ const GENERATORS: Record<string, Generator> = {
     const [text, reason] = random.pick(variants)();
     return telemetry('at_size_limit', text, one(reason));
   },
-  forbidden_topics(random, { deviceId, otherDeviceId }) {
+  forbidden_topics(random, { deviceId, otherDeviceId, now }) {
     const topic = random.pick([
       'devices/../telemetry',
       `devices/${deviceId}/../telemetry`,
@@ -271,6 +271,8 @@ const GENERATORS: Record<string, Generator> = {
       `devices/${otherDeviceId}/telemetry`,
       `devices/${deviceId}/commands`,
       `devices/${deviceId}/errors`,
+      `devices/${deviceId}/status`,
+      `devices/${otherDeviceId}/status`,
       `devices/${deviceId}/Telemetry`,
       `devices/${'x'.repeat(65)}/telemetry`,
       `devices/${deviceId}/${'t'.repeat(10_000)}`,
@@ -283,7 +285,8 @@ const GENERATORS: Record<string, Generator> = {
       'devices',
       `${deviceId}/telemetry`,
     ]);
-    return { mode: 'topic', category: 'forbidden_topics', topic, payload: Buffer.from('{}') };
+    // A presence a device might forge, should a topic slip through.
+    return { mode: 'topic', category: 'forbidden_topics', topic, payload: Buffer.from(JSON.stringify({ state: 'offline', ts: now })) };
   },
 };
 
