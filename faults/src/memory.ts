@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
  * swing by tens of megabytes, while what stays after collecting is what the process really holds on to.
  * Buffers count: socket backlogs and payloads live outside the V8 heap.
  */
-export function settledHeapBytes(): number {
+export function settledMemoryBytes(): number {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   gc();

@@ -8,7 +8,7 @@ import { DEVICE_KINDS, type DeviceKind } from '@city/devices';
 import { waitFor } from '@city/platform';
 import { startStack, type Stack } from '../../ingest/test/helpers/stack.js';
 import { validReading } from '../src/hostile-payloads.js';
-import { mebibytes, settledHeapBytes } from '../src/memory.js';
+import { mebibytes, settledMemoryBytes } from '../src/memory.js';
 import { RawMqttClient } from '../src/raw-mqtt.js';
 import { recordOutcome } from '../src/report.js';
 import { countsByReason } from '../src/scrape.js';
@@ -77,7 +77,7 @@ describe('abusive clients', () => {
     const valid = await provisionFleet('slowtest');
     const fleet = await SteadyFleet.start(stack.mqttUrl, valid, VALID_RATE);
     await waitFor('the valid fleet warmed up', () => fleet.acknowledged >= VALID_RATE * 2, 60_000);
-    const heapBefore = settledHeapBytes();
+    const heapBefore = settledMemoryBytes();
 
     const slow = await RawMqttClient.connect(stack.broker.mqttPort, 'service:slow-1', stack.serviceSecret, 'service:slow');
     await slow.subscribe('devices/+/telemetry', 1);
@@ -114,7 +114,7 @@ describe('abusive clients', () => {
     await Promise.all(bulk.map(({ client }) => client.disconnect()));
     const report = await fleet.stop();
     await waitFor('every acknowledged valid reading stored', async () => total(await storedOf(valid)) >= report.acknowledged, 60_000, 500);
-    const heapAfter = settledHeapBytes();
+    const heapAfter = settledMemoryBytes();
     const stored = await storedOf(valid);
     const rejections = await countsByReason(stack.broker.metricsPort, 'mqtt_rejections_total');
 

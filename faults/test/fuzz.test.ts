@@ -9,7 +9,7 @@ import { waitFor } from '@city/platform';
 import { startStack, type Stack } from '../../ingest/test/helpers/stack.js';
 import { runFuzzer, type FuzzLane } from '../src/fuzzer.js';
 import { validReading } from '../src/hostile-payloads.js';
-import { mebibytes, sampleResident, settledHeapBytes } from '../src/memory.js';
+import { mebibytes, sampleResident, settledMemoryBytes } from '../src/memory.js';
 import { recordOutcome } from '../src/report.js';
 import { countsByReason, difference } from '../src/scrape.js';
 import { SteadyFleet, type FleetDevice } from '../src/steady-fleet.js';
@@ -79,7 +79,7 @@ describe('bad input', () => {
       const fleet = await SteadyFleet.start(stack.mqttUrl, valid, VALID_RATE);
       await waitFor('the valid fleet warmed up', () => fleet.acknowledged >= VALID_RATE * 3, 60_000);
       const ingestPid = stack.ingestPid() as number;
-      const heapBefore = settledHeapBytes();
+      const heapBefore = settledMemoryBytes();
       const ingestRss = sampleResident(ingestPid);
       const brokerBefore = await brokerCounts('mqtt_rejections_total');
       const refusedBefore = await brokerCounts('mqtt_connects_refused_total');
@@ -116,7 +116,7 @@ describe('bad input', () => {
         500,
       );
 
-      const heapAfter = settledHeapBytes();
+      const heapAfter = settledMemoryBytes();
       const brokerSeen = difference(await brokerCounts('mqtt_rejections_total'), brokerBefore);
       const refusedSeen = difference(await brokerCounts('mqtt_connects_refused_total'), refusedBefore);
       const ingestSeen = difference(await ingestRejections(), ingestBefore);
