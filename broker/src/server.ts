@@ -10,6 +10,7 @@ import type { BrokerConfig } from './config.js';
 import { createDeviceBroker } from './device-broker.js';
 import { connectionErrorReason } from './connection-errors.js';
 import { createBrokerMetrics } from './metrics.js';
+import { warmPacketCaches } from './packet-caches.js';
 import { guardConnection } from './packet-size-guard.js';
 
 export interface RunningBroker {
@@ -21,6 +22,7 @@ export interface RunningBroker {
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+  warmPacketCaches();
   const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
   const metricsRegistry = createMetricsRegistry('broker');
   const metrics = createBrokerMetrics(metricsRegistry);
