@@ -1,7 +1,7 @@
 /**
- * Bad input: a seeded storm of hostile telemetry, forbidden topics and malformed MQTT packets against a real
- * broker, ingest and InfluxDB, while valid devices publish at a steady rate. `FAULTS_LONG=1` sends 100,000;
- * `FUZZ_MESSAGES` and `FUZZ_SEED` override the count and the seed.
+ * Bad input: a seeded storm of 100,000 hostile telemetry messages, forbidden topics and malformed MQTT packets
+ * against a real broker, ingest and InfluxDB, while valid devices publish at a steady rate — about 40 s on two
+ * idle cores, so it runs in `npm test`. `FUZZ_MESSAGES` and `FUZZ_SEED` change the count and the seed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVICE_KINDS, type DeviceKind } from '@city/devices';
@@ -14,8 +14,7 @@ import { recordOutcome } from '../src/report.js';
 import { countsByReason, difference } from '../src/scrape.js';
 import { SteadyFleet, type FleetDevice } from '../src/steady-fleet.js';
 
-const LONG = process.env.FAULTS_LONG === '1';
-const COUNT = Number(process.env.FUZZ_MESSAGES ?? (LONG ? 100_000 : 20_000));
+const COUNT = Number(process.env.FUZZ_MESSAGES ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 6);
 const MAX_PACKET_BYTES = 65_536;
 const VALID_DEVICES = 12;
@@ -39,7 +38,8 @@ const HEAP_GROWTH_BOUND = 8 * 1024 * 1024;
 const INGEST_RSS_RISE_BOUND = 48 * 1024 * 1024;
 
 let stack: Stack;
-const timeout = (LONG ? 15 : 5) * 60_000;
+// Generous: on two cores shared with the rest of the suite the storm has taken up to three minutes.
+const timeout = 10 * 60_000;
 
 beforeAll(async () => {
   // Hostile lanes publish as fast as acknowledgements come: a rate limit would turn their messages into rate_limited.
