@@ -40,14 +40,16 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   });
 
   // One reason per connection: bytes that both end mid-packet and fail to parse are one hostile connection, not two.
-  // Logged at debug: under attack these come by the thousand, and the counter is what an operator watches.
+  // Hostile bytes are logged at debug: under attack they come by the thousand, and the counter is what an operator
+  // watches. A client cut for not reading is rare and may be one of the platform's own services, so it is a warning.
   const remotes = new WeakMap<object, string | undefined>();
   const rejected = new WeakSet<object>();
   const rejectConnection = (connection: object, reason: string) => {
     if (rejected.has(connection)) return;
     rejected.add(connection);
     metrics.rejections.inc({ reason });
-    logger.debug({ remote: remotes.get(connection), reason }, 'connection rejected');
+    const level = reason === 'slow_consumer' ? 'warn' : 'debug';
+    logger[level]({ remote: remotes.get(connection), reason }, 'connection rejected');
   };
   const onConnectionError = (client: Client, error: Error) => {
     const reason = connectionErrorReason(error);
