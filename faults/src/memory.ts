@@ -29,7 +29,8 @@ export const mebibytes = (bytes: number): number => Number((bytes / 1024 / 1024)
 /**
  * Samples a process's resident set once a second. A leak keeps climbing with every message, while a
  * healthy process levels off once its heap has grown to the load: so what matters is how far the end of a
- * run rose above the highest point of its first half.
+ * run rose above the highest point of its first half. The end is the lowest sample of the last quarter, as
+ * RSS saws up and down with garbage collection and a leak lifts the troughs as much as the peaks.
  */
 export function sampleResident(pid: number, intervalMs = 1000): { stop(): { firstHalfPeak: number; end: number; samples: number } } {
   const samples: number[] = [residentBytes(pid)];
@@ -39,7 +40,8 @@ export function sampleResident(pid: number, intervalMs = 1000): { stop(): { firs
       clearInterval(timer);
       samples.push(residentBytes(pid));
       const half = samples.slice(0, Math.max(1, Math.ceil(samples.length / 2)));
-      return { firstHalfPeak: Math.max(...half), end: samples.at(-1) as number, samples: samples.length };
+      const lastQuarter = samples.slice(-Math.max(3, Math.ceil(samples.length / 4)));
+      return { firstHalfPeak: Math.max(...half), end: Math.min(...lastQuarter), samples: samples.length };
     },
   };
 }
