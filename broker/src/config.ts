@@ -12,6 +12,8 @@ export const BrokerConfigSchema = Type.Object({
   MQTT_TLS_KEY: Type.Optional(Type.String()),
   MQTT_SERVICE_SECRET: Type.String({ minLength: 16 }),
   MQTT_MAX_PACKET_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
+  MQTT_MAX_QUEUED_BYTES: Type.Integer({ minimum: 65_536, default: 8 * 1024 * 1024 }),
+  MQTT_STALL_MS: Type.Integer({ minimum: 100, default: 2000 }),
   DEVICE_RATE_LIMIT: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   DEVICE_RATE_BURST: Type.Integer({ minimum: 1, default: 100 }),
   MAX_ACL_VIOLATIONS: Type.Integer({ minimum: 1, default: 10 }),

@@ -51,6 +51,18 @@ const SERVER_UNAVAILABLE = 3;
 export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<Aedes> {
   const { metrics, logger } = options;
   const states = new WeakMap<Client, ClientState>();
+  // Per device, not per connection: a device reconnecting after every cut would otherwise get a fresh burst each time.
+  // Only authenticated devices get one, so the map is bounded by the registry.
+  const buckets = new Map<string, TokenBucket>();
+  const bucketFor = (identity: Identity) => {
+    const key = identity.type === 'device' ? identity.id : `service:${identity.name}`;
+    let bucket = buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(options.deviceRateLimit, options.deviceRateBurst);
+      buckets.set(key, bucket);
+    }
+    return bucket;
+  };
   const checkCredentials = createCredentialChecker(options.registry, options.serviceSecret);
   const throttle = options.connectThrottle;
 
@@ -91,7 +103,7 @@ export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<
           states.set(client, {
             identity: result.identity,
             ...(result.device ? { device: result.device } : {}),
-            bucket: new TokenBucket(options.deviceRateLimit, options.deviceRateBurst),
+            bucket: bucketFor(result.identity),
             violations: 0,
           });
           // Presence is the broker's job: a device's own will could name any topic, and its payload would carry a stale time.

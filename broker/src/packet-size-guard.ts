@@ -1,12 +1,24 @@
 /**
  * aedes (through mqtt-packet) buffers a whole packet before looking at it, so a client announcing a
  * 256 MB PUBLISH would make the broker allocate it. This wrapper reads only the MQTT fixed headers as
- * bytes stream past and cuts the connection as soon as a packet announces more than the limit.
+ * bytes stream past and cuts the connection as soon as a packet announces more than the limit. Since it
+ * knows where packets end, it also tells a connection that stopped in the middle of one.
  */
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 
 type State = 'type' | 'length' | 'body';
+
+/** Why the guard cut or saw the end of a connection: counted as the broker's rejection reasons. */
+export type GuardRejection = 'packet_too_large' | 'malformed_length' | 'truncated_packet' | 'slow_consumer';
+
+export interface GuardLimits {
+  maxPacketBytes: number;
+  /** Bytes the broker may hold for a client that does not read; past them it waits, and cuts a client that stopped. */
+  maxQueuedBytes: number;
+  /** How long a client over `maxQueuedBytes` may go without taking a byte before it is cut. */
+  stallMs: number;
+}
 
 export class PacketSizeGuard {
   private state: State = 'type';
@@ -16,8 +28,13 @@ export class PacketSizeGuard {
 
   constructor(private readonly maxPacketBytes: number) {}
 
-  /** Returns false once the stream has announced an oversized or malformed packet. */
-  accept(chunk: Buffer): boolean {
+  /** True while the stream stands between two packets: an end of stream elsewhere cut a packet short. */
+  get atBoundary(): boolean {
+    return this.state === 'type';
+  }
+
+  /** Returns why the stream must be cut, or undefined while every announced packet is acceptable. */
+  accept(chunk: Buffer): Exclude<GuardRejection, 'truncated_packet'> | undefined {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.state === 'body') {
@@ -38,27 +55,68 @@ export class PacketSizeGuard {
       this.remaining += (byte & 0x7f) * this.multiplier;
       this.multiplier *= 128;
       this.lengthBytes++;
-      if (this.remaining > this.maxPacketBytes) return false;
+      if (this.remaining > this.maxPacketBytes) return 'packet_too_large';
       if (byte & 0x80) {
-        if (this.lengthBytes === 4) return false;
+        if (this.lengthBytes === 4) return 'malformed_length';
         continue;
       }
       this.state = this.remaining === 0 ? 'type' : 'body';
     }
-    return true;
+    return undefined;
   }
 }
 
-/** A duplex over the socket that forwards bytes unchanged while the guard accepts them. */
-export function guardConnection(socket: Socket, maxPacketBytes: number, onOversized: () => void): Duplex {
-  const guard = new PacketSizeGuard(maxPacketBytes);
+/**
+ * A duplex over the socket that forwards bytes unchanged while the guard accepts them. `onRejected` is
+ * called at most once per connection: when the guard cuts it, or when the client ends it mid-packet.
+ *
+ * Writes complete at once while the client has less than `maxQueuedBytes` unread. aedes delivers a message
+ * to every subscriber before it moves to the next, so a write held back for one client that stopped reading
+ * would stall every client of the broker until aedes' drain timeout; absorbing a bounded backlog instead lets
+ * the others flow, and over the bound a client that has taken nothing for `stallMs` is cut.
+ */
+export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void): Duplex {
+  const guard = new PacketSizeGuard(limits.maxPacketBytes);
+  let cut = false;
+  let delivered = 0;
+  let progressAt = Date.now();
+  const noteProgress = () => {
+    // bytesWritten counts what is still queued in Node; what left for the kernel is what the client took.
+    const now = socket.bytesWritten - socket.writableLength;
+    if (now !== delivered) {
+      delivered = now;
+      progressAt = Date.now();
+    }
+    return Date.now() - progressAt;
+  };
+  const reject = (reason: GuardRejection) => {
+    if (cut) return;
+    cut = true;
+    onRejected(reason);
+    socket.destroy();
+    duplex.destroy();
+  };
   const duplex = new Duplex({
     read() {
       socket.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
-      if (socket.write(chunk)) callback();
-      else socket.once('drain', () => callback());
+      socket.write(chunk);
+      const stalledFor = noteProgress();
+      if (socket.writableLength <= limits.maxQueuedBytes) return callback();
+      if (stalledFor >= limits.stallMs) {
+        reject('slow_consumer');
+        return callback();
+      }
+      // One write waits at a time (the stream holds the next until this one's callback); a cut destroys it.
+      const check = setTimeout(() => {
+        if (!socket.destroyed && noteProgress() >= limits.stallMs) reject('slow_consumer');
+      }, limits.stallMs - stalledFor);
+      check.unref();
+      socket.once('drain', () => {
+        clearTimeout(check);
+        callback();
+      });
     },
     final(callback) {
       socket.end(callback);
@@ -69,15 +127,15 @@ export function guardConnection(socket: Socket, maxPacketBytes: number, onOversi
     },
   });
   socket.on('data', (chunk: Buffer) => {
-    if (!guard.accept(chunk)) {
-      onOversized();
-      socket.destroy();
-      duplex.destroy();
-      return;
-    }
+    if (cut) return;
+    const rejection = guard.accept(chunk);
+    if (rejection) return reject(rejection);
     if (!duplex.push(chunk)) socket.pause();
   });
-  socket.once('end', () => duplex.push(null));
+  socket.once('end', () => {
+    if (!cut && !guard.atBoundary) onRejected('truncated_packet');
+    duplex.push(null);
+  });
   socket.once('close', () => duplex.destroy());
   socket.on('error', (error) => duplex.destroy(error));
   return duplex;

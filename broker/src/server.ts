@@ -5,11 +5,13 @@ import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { DeviceRegistry } from '@city/devices';
 import { createMetricsRegistry, startMetricsServer, type Logger, type MetricsServer } from '@city/platform';
-import type { Aedes } from 'aedes';
+import type { Aedes, Client } from 'aedes';
 import type { BrokerConfig } from './config.js';
 import { createDeviceBroker } from './device-broker.js';
 import { ConnectThrottle } from './connect-throttle.js';
+import { connectionErrorReason } from './connection-errors.js';
 import { createBrokerMetrics } from './metrics.js';
+import { warmPacketCaches } from './packet-caches.js';
 import { guardConnection } from './packet-size-guard.js';
 import { createPersistence } from './persistence.js';
 
@@ -22,6 +24,7 @@ export interface RunningBroker {
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+  warmPacketCaches();
   const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
   const metricsRegistry = createMetricsRegistry('broker');
   const metrics = createBrokerMetrics(metricsRegistry);
@@ -45,14 +48,32 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     persistence: store.persistence,
   });
 
+  // One reason per connection: bytes that both end mid-packet and fail to parse are one hostile connection, not two.
+  // Hostile bytes are logged at debug: under attack they come by the thousand, and the counter is what an operator
+  // watches. A client cut for not reading is rare and may be one of the platform's own services, so it is a warning.
+  const remotes = new WeakMap<object, string | undefined>();
+  const rejected = new WeakSet<object>();
+  const rejectConnection = (connection: object, reason: string) => {
+    if (rejected.has(connection)) return;
+    rejected.add(connection);
+    metrics.rejections.inc({ reason });
+    const level = reason === 'slow_consumer' ? 'warn' : 'debug';
+    logger[level]({ remote: remotes.get(connection), reason }, 'connection rejected');
+  };
+  const onConnectionError = (client: Client, error: Error) => {
+    const reason = connectionErrorReason(error);
+    if (reason) rejectConnection(client.conn, reason);
+  };
+  broker.on('connectionError', onConnectionError);
+  broker.on('clientError', onConnectionError);
+
   const handle = (socket: Socket) => {
     socket.setNoDelay(true);
-    const guarded = guardConnection(socket, config.MQTT_MAX_PACKET_BYTES, () => {
-      metrics.rejections.inc({ reason: 'packet_too_large' });
-      logger.warn({ remote: socket.remoteAddress }, 'connection cut: packet over the size limit');
-    });
+    const limits = { maxPacketBytes: config.MQTT_MAX_PACKET_BYTES, maxQueuedBytes: config.MQTT_MAX_QUEUED_BYTES, stallMs: config.MQTT_STALL_MS };
+    const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason));
+    remotes.set(connection, socket.remoteAddress);
     // The guard hides the socket from aedes; the CONNECT throttle needs to know where a guess comes from.
-    broker.handle(Object.assign(guarded, { remoteAddress: socket.remoteAddress }));
+    broker.handle(Object.assign(connection, { remoteAddress: socket.remoteAddress }));
   };
 
   const servers: Server[] = [];

@@ -5,9 +5,9 @@ const device: Identity = { type: 'device', id: 'dn-aq-1' };
 const service: Identity = { type: 'service', name: 'ingest' };
 
 describe('device ACL', () => {
-  it('lets a device publish only to its own telemetry, status and events', () => {
+  it('lets a device publish only to its own telemetry and events, not its presence', () => {
     expect(mayPublish(device, 'devices/dn-aq-1/telemetry')).toBe(true);
-    expect(mayPublish(device, 'devices/dn-aq-1/status')).toBe(true);
+    expect(mayPublish(device, 'devices/dn-aq-1/status')).toBe(false);
     expect(mayPublish(device, 'devices/dn-aq-1/events')).toBe(true);
     expect(mayPublish(device, 'devices/dn-aq-1/commands')).toBe(false);
     expect(mayPublish(device, 'devices/dn-aq-1/errors')).toBe(false);

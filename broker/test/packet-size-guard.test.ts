@@ -1,6 +1,8 @@
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import mqttPacket from 'mqtt-packet';
-import { PacketSizeGuard } from '../src/packet-size-guard.js';
+import { waitFor } from '@city/platform';
+import { guardConnection, PacketSizeGuard, type GuardRejection } from '../src/packet-size-guard.js';
 
 const publish = (bytes: number) =>
   mqttPacket.generate({ cmd: 'publish', topic: 'devices/a/telemetry', payload: Buffer.alloc(bytes, 0x41), qos: 0, retain: false, dup: false });
@@ -11,19 +13,86 @@ describe('PacketSizeGuard', () => {
     for (const chunkSize of [1, 2, 3, 7, 1000, stream.length]) {
       const guard = new PacketSizeGuard(65_536);
       for (let offset = 0; offset < stream.length; offset += chunkSize) {
-        expect(guard.accept(stream.subarray(offset, offset + chunkSize))).toBe(true);
+        expect(guard.accept(stream.subarray(offset, offset + chunkSize))).toBeUndefined();
       }
+      expect(guard.atBoundary).toBe(true);
     }
   });
 
   it('refuses a packet that announces more than the limit before its body arrives', () => {
     const guard = new PacketSizeGuard(65_536);
     const header = publish(70_000).subarray(0, 5);
-    expect(guard.accept(header)).toBe(false);
+    expect(guard.accept(header)).toBe('packet_too_large');
   });
 
   it('refuses a malformed length of more than four bytes', () => {
     const guard = new PacketSizeGuard(1 << 30);
-    expect(guard.accept(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe(false);
+    expect(guard.accept(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe('malformed_length');
+  });
+
+  it('knows when a stream stops in the middle of a packet', () => {
+    const packet = publish(100);
+    for (const cut of [1, 2, 50]) {
+      const guard = new PacketSizeGuard(65_536);
+      expect(guard.accept(packet.subarray(0, cut))).toBeUndefined();
+      expect(guard.atBoundary).toBe(false);
+    }
+  });
+});
+
+/** A connected pair on a random port: the guarded server side, and the client side the test reads or not. */
+async function socketPair(): Promise<{ server: Socket; client: Socket; close(): void }> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+  const client = connect((listener.address() as AddressInfo).port, '127.0.0.1');
+  const server = await accepted;
+  const close = () => {
+    client.destroy();
+    server.destroy();
+    listener.close();
+  };
+  return { server, client, close };
+}
+
+describe('guardConnection towards a client that does not read', () => {
+  const limits = { maxPacketBytes: 65_536, maxQueuedBytes: 256 * 1024, stallMs: 300 };
+  const chunk = Buffer.alloc(16 * 1024, 0x41);
+
+  it('takes writes at once up to the bound, then cuts the client as slow_consumer', async () => {
+    const { server, client, close } = await socketPair();
+    client.pause();
+    const rejections: GuardRejection[] = [];
+    const connection = guardConnection(server, limits, (reason) => rejections.push(reason));
+    connection.on('error', () => undefined);
+    let written = 0;
+    const writeMore = () => {
+      while (!connection.destroyed && connection.write(chunk)) written += chunk.length;
+    };
+    writeMore();
+    connection.on('drain', writeMore);
+    await waitFor('the slow client cut', () => rejections.length > 0, 10_000);
+    expect(rejections).toEqual(['slow_consumer']);
+    // Never more held than the bound, a chunk, and what the kernel took before the client stopped.
+    expect(server.writableLength).toBeLessThanOrEqual(limits.maxQueuedBytes + chunk.length);
+    expect(written).toBeGreaterThan(limits.maxQueuedBytes);
+    close();
+  });
+
+  it('does not cut a client that is behind but reading', async () => {
+    const { server, client, close } = await socketPair();
+    const rejections: GuardRejection[] = [];
+    const connection = guardConnection(server, limits, (reason) => rejections.push(reason));
+    let received = 0;
+    client.on('data', (data: Buffer) => {
+      received += data.length;
+    });
+    const total = 8 * 1024 * 1024;
+    for (let sent = 0; sent < total; sent += chunk.length) {
+      if (!connection.write(chunk)) await new Promise((resolve) => connection.once('drain', resolve));
+    }
+    await waitFor('everything received', () => received === total, 20_000);
+    expect(rejections).toEqual([]);
+    close();
   });
 });

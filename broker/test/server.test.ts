@@ -146,6 +146,19 @@ describe('broker', () => {
     await watcher.endAsync();
   });
 
+  it('keeps a device\'s spent burst across reconnections', async () => {
+    const added = await registry.add({ id: 'dn-noise-3', kind: 'noise', lon: 108.2208, lat: 16.0544 });
+    const limited = () => metric('mqtt_rejections_total', { reason: 'rate_limited' });
+    const first = await device(added.device.id, added.secret);
+    for (let i = 0; i < 5; i++) await first.publishAsync(`devices/${added.device.id}/telemetry`, '{"LAeq":1,"LAmax":2}', { qos: 1 });
+    await first.endAsync();
+    const before = await limited();
+    const second = await device(added.device.id, added.secret);
+    await second.publishAsync(`devices/${added.device.id}/telemetry`, '{"LAeq":1,"LAmax":2}', { qos: 1 });
+    expect(await limited()).toBe(before + 1);
+    await second.endAsync();
+  });
+
   it('cuts a connection that announces a packet over the size limit', async () => {
     const socket = connectTcp(running.mqttPort, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));

@@ -9,8 +9,11 @@ export function isValidDeviceId(id: string): boolean {
 export const CHANNELS = ['telemetry', 'status', 'events', 'errors', 'commands'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** Channels a device may publish to; the rest are platform → device. */
-export const DEVICE_PUBLISH_CHANNELS: readonly Channel[] = ['telemetry', 'status', 'events'];
+/**
+ * Channels a device may publish to. Not `status`: presence is the broker's word, and a device that could write
+ * its own retained status could show itself online while gone, or offline while up.
+ */
+export const DEVICE_PUBLISH_CHANNELS: readonly Channel[] = ['telemetry', 'events'];
 export const DEVICE_SUBSCRIBE_CHANNELS: readonly Channel[] = ['commands', 'errors'];
 
 export function deviceTopic(deviceId: string, channel: Channel): string {

@@ -27,10 +27,14 @@ export interface Stack {
   /** Starts ingest as a child process; `overrides` change its environment for this start only. */
   startIngest(overrides?: Record<string, string>): Promise<void>;
   killIngest(): Promise<void>;
+  /** The ingest child's pid while it runs (to read its memory), undefined once it has exited. */
+  ingestPid(): number | undefined;
   provision(id: string, kind: DeviceKind, lon?: number, lat?: number): Promise<{ id: string; secret: string }>;
   query(q: string): Promise<Record<string, unknown>[]>;
   count(measurement: string, field: string, where?: string): Promise<number>;
   ingestMetric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Where ingest serves /metrics, for reading several series at once. */
+  ingestMetricsPort: number;
   /** The `msg` of every line ingest logged at LOG_LEVEL (warn unless TEST_LOG_LEVEL says otherwise), oldest first. */
   ingestLogs(): string[];
   close(): Promise<void>;
@@ -116,7 +120,9 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       const rows = await query(`SELECT count("${field}") FROM "${measurement}" ${where}`);
       return Number(rows[0]?.count ?? 0);
     },
+    ingestPid: () => (ingest && ingest.exitCode === null && ingest.signalCode === null ? ingest.pid : undefined),
     ingestMetric,
+    ingestMetricsPort: metricsPort,
     ingestLogs: () => [...logs],
     async close() {
       const child = ingest;
