@@ -51,6 +51,9 @@ export class DurableSink {
     if (this.influxUp) {
       try {
         await this.options.writer.write(lines);
+        // Acknowledgements flow again whatever the spool holds: a batch too large for an empty spool, refused
+        // during the outage, leaves nothing for a replay to drain and would otherwise keep the spool "full".
+        this.markSpoolRoom();
         return;
       } catch (error) {
         if (error instanceof PermanentWriteError) return this.deadLetter(lines, error);

@@ -42,4 +42,22 @@ describe('DurableSink', () => {
     expect(spool.depth().records).toBe(0);
     expect((await influxQuery(influx.url, 'city', 'SELECT count(intensity) FROM traffic'))[0]?.count).toBe(1);
   });
+
+  it('stops reporting a full spool once InfluxDB takes writes again, even when the spool never held the refused batch', async () => {
+    const metrics = createIngestMetrics(new Registry());
+    // Smaller than the batch: refused with the spool empty, so no replay will ever drain anything.
+    const spool = await Spool.open(join(dir.path, 'spool-tiny'), { maxBytes: 64 });
+    const sink = new DurableSink({ writer: new V1Writer({ url: influx.url, db: 'city', rp: 'autogen' }), spool, deadLetterDir: join(dir.path, 'dead-letter-tiny'), logger: createLogger('test', 'silent'), metrics });
+    const ts = Date.now();
+    const batch = Array.from({ length: 10 }, (_, i) => `traffic,device_id=tiny intensity=${i} ${ts + i}`);
+    await influx.stop();
+    await expect(sink.persist(batch)).rejects.toThrow();
+    expect((await metrics.spoolFull.get()).values[0]?.value).toBe(1);
+    expect(spool.depth().records).toBe(0);
+    await influx.restart();
+    await sink.replayOnce();
+    await sink.persist(batch);
+    expect((await metrics.spoolFull.get()).values[0]?.value).toBe(0);
+    await spool.close();
+  });
 });
