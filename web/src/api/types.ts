@@ -1,4 +1,5 @@
 /** The api's contract as the console reads it (see api/src: layers, stream, incidents, history). */
+import type { DeviceKind } from '@city/devices';
 
 export const ROLES = ['viewer', 'operator', 'planner', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -31,7 +32,8 @@ export interface FeatureCollection {
   features: Feature[];
 }
 
-export type DeviceKind = 'traffic' | 'air_quality' | 'noise' | 'water_level' | 'parking' | 'streetlight';
+// The device contract lives once, in devices/; a type-only import, so nothing of it enters the bundle.
+export type { DeviceKind } from '@city/devices';
 export type Presence = 'online' | 'offline' | 'unknown';
 export type Congestion = 'free' | 'moderate' | 'heavy' | 'severe' | 'unknown';
 
