@@ -3,6 +3,7 @@
 # install) and npm dependencies. Quiet and quick when everything is already there.
 #   scripts/setup.sh start   what `npm start` needs
 #   scripts/setup.sh test    what `npm test` needs as well
+#   scripts/setup.sh bench   what `npm run bench` needs as well (Mosquitto, the broker's baseline)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-start}"
@@ -15,6 +16,10 @@ fi
 if [ -z "${REDIS_URL:-}" ] || [ "$mode" = test ]; then
   command -v redis-server >/dev/null || missing+=(redis-server)
 fi
+if [ "$mode" = bench ]; then
+  command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+  command -v chromium >/dev/null || missing+=(chromium)
+fi
 if [ "$mode" = test ]; then
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
   # The console's end-to-end tests drive Debian's Chromium (web/test/e2e).
@@ -26,9 +31,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # The packages enable and start influxdb.service on :8086 and redis-server.service on :6379, where the
-    # launcher's own influxd and redis-server bind.
-    for unit in influxdb redis-server; do
+    # The packages enable and start influxdb.service on :8086, redis-server.service on :6379 and
+    # mosquitto.service on :1883, where the launcher's own influxd, redis-server and broker bind.
+    for unit in influxdb redis-server mosquitto; do
       if [[ " ${missing[*]} " == *" $unit "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
         if systemctl disable --now "$unit" >/dev/null 2>&1; then
           echo "setup: stopped and disabled the packaged $unit.service: the platform runs its own / đã dừng và tắt $unit.service của gói: nền tảng tự chạy bản riêng" >&2
