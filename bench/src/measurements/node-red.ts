@@ -18,6 +18,7 @@ import { runLoad, type LoadResult } from '../load-generator.js';
 import { ensureNodeRed } from '../node-red-install.js';
 import { writeNodeRedFiles } from '../node-red-flow.js';
 import { startNodeRed } from '../node-red-process.js';
+import { processCpuSeconds } from '../process-cpu.js';
 
 const NODE_RED_DB = 'nodered';
 const MEASUREMENT = 'traffic';
@@ -53,6 +54,8 @@ interface RoundResult {
   stillWriting: boolean;
   consumerCpuS: number;
   brokerCpuS: number;
+  redisCpuS: number;
+  influxdCpuS: number;
   /** Consumer CPU per thousand stored readings. */
   cpuMsPerThousand: number;
   /** Ingest only: messages received and not yet written, averaged over the polls; near 0 means it waited for the broker. */
@@ -66,7 +69,7 @@ export const nodeRed: Measurement = {
   declares: [{ name: 'ingest_vs_node_red_ratio', unit: '×', target: '>= 3' }],
   async run(ctx) {
     const install = await ensureNodeRed(ctx.progress);
-    const plan: Plan = ctx.quick ? { rate: 20_000, durationS: 3, drainS: 7 } : { rate: 20_000, durationS: 15, drainS: 15 };
+    const plan: Plan = ctx.quick ? { rate: 20_000, durationS: 3, drainS: 4 } : { rate: 20_000, durationS: 15, drainS: 15 };
     // The target is taken as the platform runs (sessions in Redis); the full run adds a pair with the broker's memory store to tell the broker's share from ingest's.
     const stages: { store: SessionStore; pairs: number }[] = ctx.quick ? [{ store: 'redis', pairs: 1 }] : [{ store: 'redis', pairs: 2 }, { store: 'memory', pairs: 1 }];
     const total = stages.reduce((sum, stage) => sum + 2 * stage.pairs, 0);
@@ -139,6 +142,12 @@ async function dropSession(stack: PlatformStack, clientId: string): Promise<void
   await client.endAsync();
 }
 
+/** CPU time so far of the servers both consumers share. */
+async function serversCpu(stack: PlatformStack): Promise<{ broker: number; redis: number; influxd: number }> {
+  const of = (pid: number | undefined) => (pid === undefined ? Number.NaN : processCpuSeconds(pid));
+  return { broker: await stack.brokerMetric('process_cpu_seconds_total'), redis: of(stack.redis.pid), influxd: of(stack.influx.pid) };
+}
+
 async function countPoints(stack: PlatformStack, db: string, sinceMs: number): Promise<number> {
   const rows = await influxQuery(stack.influx.url, db, `SELECT count("intensity") FROM "${MEASUREMENT}" WHERE time >= ${sinceMs}ms`);
   return Number(rows[0]?.count ?? 0);
@@ -151,7 +160,7 @@ async function countPoints(stack: PlatformStack, db: string, sinceMs: number): P
  */
 async function measureRound(stack: PlatformStack, consumer: Consumer, db: string, plan: Plan, probe: ConsumerProbe): Promise<Omit<RoundResult, 'nodeRedErrors' | 'store'>> {
   const since = Date.now();
-  const [cpuBefore, brokerBefore] = [await probe.cpuSeconds(), await stack.brokerMetric('process_cpu_seconds_total')];
+  const [cpuBefore, serversBefore] = [await probe.cpuSeconds(), await serversCpu(stack)];
   const load = runLoad({ dataDir: stack.dataDir, mqttUrl: stack.mqttUrl, devices: DEVICES, rate: plan.rate, durationS: plan.durationS, qos: 1, payload: 'traffic', deviceRateLimit: DEVICE_RATE_LIMIT });
   let summary: LoadResult | undefined;
   let loadError: unknown;
@@ -191,7 +200,7 @@ async function measureRound(stack: PlatformStack, consumer: Consumer, db: string
   }
   const result = await load.result;
   const stillWriting = stored < result.acknowledged && performance.now() - lastRiseAt < STALL_MS;
-  const [cpuAfter, brokerAfter] = [await probe.cpuSeconds(), await stack.brokerMetric('process_cpu_seconds_total')];
+  const [cpuAfter, serversAfter] = [await probe.cpuSeconds(), await serversCpu(stack)];
   const publishStart = result.startedAt ? Date.parse(result.startedAt) : since;
   // A generator stopped before its end reports no publishing time; it published at most its planned duration.
   const publishS = result.durationS || plan.durationS;
@@ -206,7 +215,9 @@ async function measureRound(stack: PlatformStack, consumer: Consumer, db: string
     lagS: round(Math.max(0, (lastRiseWall - publishEnd) / 1000), 1),
     stillWriting,
     consumerCpuS: round(cpuAfter - cpuBefore, 2),
-    brokerCpuS: round(brokerAfter - brokerBefore, 2),
+    brokerCpuS: round(serversAfter.broker - serversBefore.broker, 2),
+    redisCpuS: round(serversAfter.redis - serversBefore.redis, 2),
+    influxdCpuS: round(serversAfter.influxd - serversBefore.influxd, 2),
     cpuMsPerThousand: round(((cpuAfter - cpuBefore) * 1e6) / Math.max(1, stored), 1),
     ...(pending.length ? { meanPendingAcks: Math.round(pending.reduce((a, b) => a + b, 0) / pending.length) } : {}),
   };
