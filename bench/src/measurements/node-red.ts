@@ -271,7 +271,7 @@ function summarize(rounds: RoundResult[], plan: Plan, versions: Record<string, s
   if (starved.length)
     notes.push(
       `Ingest held few unacknowledged messages (mean ${list(starved.map((r) => r.meanPendingAcks))}) in ${starved.length} of ${pairs} round(s): it waited for the broker's deliveries (broker CPU ${list(starved.map((r) => r.brokerCpuS))} s against ingest's ${list(starved.map((r) => r.consumerCpuS))} s). ` +
-        'Ingest\'s session is persistent, so the broker keeps every QoS 1 message in flight to it in Redis (aedes-persistence-redis: outgoingEnqueueCombi, outgoingUpdate, outgoingClearMessageId per message, BROKER_CONCURRENCY messages at a time); Node-RED\'s clean session skips that store. CPU profiles of the broker and ingest taken while building this measurement showed both mostly idle (broker 53 %, ingest 80 %) with ioredis and msgpack-lite among the broker\'s busiest functions: the limit is the round trips to Redis, not ingest.',
+        'Ingest\'s session is persistent, so the broker keeps every QoS 1 message in flight to it in Redis (aedes-persistence-redis: outgoingEnqueueCombi, outgoingUpdate, outgoingClearMessageId per message, BROKER_CONCURRENCY messages at a time); Node-RED\'s clean session skips that store. CPU profiles taken while building this measurement (25 s of an ingest round): ingest 85 % idle; the broker 55 % idle, and of its busy time ioredis 24 %, msgpack-lite 8 %, aedes-persistence-redis and persistence.ts 4 %, garbage collection 15 %: the limit is the broker\'s round trips to Redis per message, not ingest.',
     );
   if (memory) {
     notes.push(
