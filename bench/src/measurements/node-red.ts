@@ -3,7 +3,9 @@
  * broker into the same InfluxDB. One consumer at a time: both would otherwise split the two cores between them,
  * and the faster one would be measured on the CPU the slower one left it. Rounds alternate ours / Node-RED so
  * that the machine's drift hits both. Each round publishes a fixed stream at a rate above what either takes
- * and counts the points that reach InfluxDB.
+ * and counts the points that reach InfluxDB. The target is taken on the platform as it runs (the broker keeps
+ * ingest's persistent session in Redis); the full run adds a pair with the broker's in-memory store, which tells
+ * the broker's share of ingest's rate from ingest's own.
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -70,7 +72,6 @@ export const nodeRed: Measurement = {
   async run(ctx) {
     const install = await ensureNodeRed(ctx.progress);
     const plan: Plan = ctx.quick ? { rate: 20_000, durationS: 3, drainS: 4 } : { rate: 20_000, durationS: 10, drainS: 10 };
-    // The target is taken as the platform runs (sessions in Redis); the full run adds a pair with the broker's memory store to tell the broker's share from ingest's.
     const stages: { store: SessionStore; pairs: number }[] = ctx.quick ? [{ store: 'redis', pairs: 1 }] : [{ store: 'redis', pairs: 2 }, { store: 'memory', pairs: 1 }];
     const total = stages.reduce((sum, stage) => sum + 2 * stage.pairs, 0);
     const rounds: RoundResult[] = [];
