@@ -23,13 +23,22 @@ export const MAX_CACHE_AGE_MS = 3 * 86_400_000;
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const CACHE_ROOT = join(root, 'data', 'bench-cache');
-const MODEL_SOURCES = ['simulators/src/model', 'simulators/data', 'simulators/src/live-fleet.ts', 'ingest/src/line-protocol.ts', 'bench/src/history/fleet-history.ts'];
+const MODEL_SOURCES = [
+  'simulators/src/model',
+  'simulators/data',
+  'simulators/src/live-fleet.ts',
+  'simulators/src/backfill.ts',
+  'ingest/src/line-protocol.ts',
+  'bench/src/history/fleet-history.ts',
+];
 
 export interface CacheManifest {
   key: string;
+  shape: string;
+  /** Where the history begins, where its raw readings begin, and where it ends. */
   fromMs: number;
+  rawFromMs: number;
   untilMs: number;
-  points: number;
   builtAt: string;
 }
 
@@ -37,6 +46,7 @@ export interface CacheKeyInputs {
   seed: number;
   days: number;
   devices: number;
+  shape: string;
 }
 
 /** `history-v1-<hash>`: every input that changes the data written. */
