@@ -7,7 +7,8 @@
  * day only and, before it, the hourly rollups the simulator writes for older history (`backfillHourly`,
  * from readings sampled every 10 minutes). A quick run takes the full build whenever there is one.
  */
-import { DEFAULT_DATABASE, ROLLUP_1H_POLICY } from '@city/devices';
+import { DEFAULT_DATABASE, RAW_POLICY, ROLLUP_1H_POLICY } from '@city/devices';
+import { durationMs } from '@city/ingest/storage-setup';
 import { V1Writer } from '@city/ingest/influx-writer';
 import { createLogger, startInfluxd, type LocalInfluxd } from '@city/platform';
 import { backfillHourly } from '@city/simulators/src/backfill.js';
@@ -20,6 +21,9 @@ import { cacheBuild, cacheKey, copyCache, usableCache, type CacheManifest } from
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
+/** A cache older than this is topped up in place first; younger, only the run's copy is. */
+const REFRESH_AFTER_MS = 6 * HOUR;
+const RAW_RETENTION_MS = durationMs(RAW_POLICY.duration);
 
 export type HistoryShape = 'full' | 'quick';
 
@@ -68,17 +72,18 @@ export async function openHistoryDb(options: HistoryDbOptions): Promise<HistoryD
     await buildCache(found.key, found.shape, fleet);
     cache = 'built';
   }
-  const cached = usableCache(found.key, Date.now());
-  if (!cached) throw new Error(`the history cache ${found.key} vanished right after it was built`);
+  let cached = usableCache(found.key, Date.now());
+  if (cached && Date.now() - cached.manifest.untilMs > REFRESH_AFTER_MS) {
+    await refreshCache(found.key, cached, fleet);
+    cached = usableCache(found.key, Date.now());
+  }
+  if (!cached) throw new Error(`the history cache ${found.key} vanished right after it was written`);
   options.progress(`copying data/bench-cache/${found.key} (${found.shape}) / chép dữ liệu lịch sử đã lưu`);
   copyCache(cached.dir, options.dataDir);
   // influxd replays the build's write-ahead log (over 100 MiB) before it answers: slow on a busy machine.
   const influx = await startInfluxd({ dataDir: options.dataDir, httpPort: 0, logger, startTimeoutMs: 120_000 });
   try {
-    // From the hour the cache ends in, written again whole, so that its hourly rollup counts all of it.
-    const gap = { fromMs: Math.floor(cached.manifest.untilMs / HOUR) * HOUR, toMs: Date.now() };
-    options.progress(`topping up the ${((gap.toMs - gap.fromMs) / 60_000).toFixed(0)} min since it was built / bổ sung dữ liệu từ lúc lưu đến nay`);
-    await writeFleetHistory({ storage: storage(influx), world: fleet.world, placements: fleet.placements, ...gap, logger });
+    const gap = await topUp(influx, cached.manifest, fleet);
     const window = { fromMs: cached.manifest.fromMs, toMs: gap.toMs };
     return {
       influx,
@@ -86,12 +91,41 @@ export async function openHistoryDb(options: HistoryDbOptions): Promise<HistoryD
       shape: found.shape,
       window,
       rawFromMs: cached.manifest.rawFromMs,
-      readings: readingsIn(fleet.placements, { fromMs: cached.manifest.rawFromMs, toMs: window.toMs }),
+      // Raw readings older than the raw retention are gone from a cache topped up over days.
+      readings: readingsIn(fleet.placements, { fromMs: Math.max(cached.manifest.rawFromMs, window.toMs - RAW_RETENTION_MS), toMs: window.toMs }),
       cache,
       setupSeconds: (performance.now() - started) / 1000,
     };
   } catch (error) {
     await influx.stop();
+    throw error;
+  }
+}
+
+/** Writes the fleet's history from where the cache ends to now, and says what it wrote. */
+async function topUp(influx: LocalInfluxd, manifest: CacheManifest, fleet: Fleet): Promise<HistoryWindow> {
+  // From the hour the cache ends in, written again whole, so that its hourly rollup counts all of it.
+  const gap = { fromMs: Math.floor(manifest.untilMs / HOUR) * HOUR, toMs: Date.now() };
+  fleet.progress(`topping up the ${((gap.toMs - gap.fromMs) / 60_000).toFixed(0)} min since it was built / bổ sung dữ liệu từ lúc lưu đến nay`);
+  await writeFleetHistory({ storage: storage(influx), world: fleet.world, placements: fleet.placements, ...gap, logger });
+  return gap;
+}
+
+/** Tops the cache itself up to now (in a copy, moved into place when done), so that later runs top up minutes, not days. */
+async function refreshCache(key: string, cached: { dir: string; manifest: CacheManifest }, fleet: Fleet): Promise<void> {
+  const build = cacheBuild(key);
+  try {
+    copyCache(cached.dir, build.dir);
+    const influx = await startInfluxd({ dataDir: build.dir, httpPort: 0, logger, startTimeoutMs: 120_000 });
+    let gap: HistoryWindow;
+    try {
+      gap = await topUp(influx, cached.manifest, fleet);
+    } finally {
+      await influx.stop();
+    }
+    build.commit({ ...cached.manifest, untilMs: gap.toMs });
+  } catch (error) {
+    build.discard();
     throw error;
   }
 }
