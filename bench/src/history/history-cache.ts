@@ -49,7 +49,7 @@ export interface CacheKeyInputs {
   shape: string;
 }
 
-/** `history-v1-<hash>`: every input that changes the data written. */
+/** `history-<shape>-v1-<hash>`: every input that changes the data written. */
 export function cacheKey(inputs: CacheKeyInputs): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ FORMAT_VERSION, ...inputs, influxd: influxdVersion() }));
@@ -59,12 +59,12 @@ export function cacheKey(inputs: CacheKeyInputs): string {
     hash.update(relative(root, file));
     hash.update(readFileSync(file));
   }
-  return `history-v${FORMAT_VERSION}-${hash.digest('hex').slice(0, 16)}`;
+  return `${shapePrefix(inputs.shape)}v${FORMAT_VERSION}-${hash.digest('hex').slice(0, 16)}`;
 }
 
 /** The cached build for this key, if there is a complete one young enough to top up. */
-export function usableCache(key: string, now: number): { dir: string; manifest: CacheManifest } | undefined {
-  const dir = join(CACHE_ROOT, key);
+export function usableCache(key: string, now: number, root = CACHE_ROOT): { dir: string; manifest: CacheManifest } | undefined {
+  const dir = join(root, key);
   const file = join(dir, 'manifest.json');
   if (!existsSync(file)) return undefined;
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as CacheManifest;
@@ -73,18 +73,19 @@ export function usableCache(key: string, now: number): { dir: string; manifest: 
 }
 
 /** A scratch directory to build a cache in; `commit` moves it into place once influxd has stopped on it. */
-export function cacheBuild(key: string): { dir: string; commit(manifest: CacheManifest): void; discard(): void } {
-  mkdirSync(CACHE_ROOT, { recursive: true });
-  const dir = join(CACHE_ROOT, `${key}.partial-${process.pid}`);
+export function cacheBuild(key: string, root = CACHE_ROOT): { dir: string; commit(manifest: CacheManifest): void; discard(): void } {
+  mkdirSync(root, { recursive: true });
+  const dir = join(root, `${key}.partial-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   return {
     dir,
     commit(manifest) {
       writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-      const final = join(CACHE_ROOT, key);
-      // Earlier builds (older keys, or a stale one of this key) are of no further use.
-      for (const entry of readdirSync(CACHE_ROOT)) {
-        if (entry.startsWith('history-') && join(CACHE_ROOT, entry) !== dir && !buildingElsewhere(entry)) rmSync(join(CACHE_ROOT, entry), { recursive: true, force: true });
+      const final = join(root, key);
+      // Earlier builds of this shape (older keys, or a stale one of this key) are of no further use.
+      for (const entry of readdirSync(root)) {
+        const stale = entry.startsWith(shapePrefix(manifest.shape)) && join(root, entry) !== dir && !buildingElsewhere(entry);
+        if (stale) rmSync(join(root, entry), { recursive: true, force: true });
       }
       renameSync(dir, final);
     },
@@ -96,6 +97,8 @@ export function cacheBuild(key: string): { dir: string; commit(manifest: CacheMa
 export function copyCache(cacheDir: string, dataDir: string): void {
   cpSync(join(cacheDir, 'influxdb'), join(dataDir, 'influxdb'), { recursive: true });
 }
+
+const shapePrefix = (shape: string) => `history-${shape}-`;
 
 /** A build another bench run is still writing (its process alive). */
 function buildingElsewhere(entry: string): boolean {
