@@ -35,6 +35,8 @@ const DEVICE_LAYERS = ['env-aqi', 'env-noise', 'flood-point', 'parking-point', '
 const HIDDEN_GROUPS = ['noise', 'parking', 'streetlights'];
 const STREAM_MEASURE = 'city:stream-message';
 const FEED_TICK_MS = 100;
+/** What devtools' Performance panel shows: tasks, frames and a JavaScript profile. */
+const PROFILE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler', 'v8.execute'];
 
 /** A point in the city from a seeded sequence, so that runs are comparable. */
 function* points(): Generator<[number, number]> {
@@ -103,10 +105,13 @@ function startFeed(stack: ApiStack, devices: { id: string; kind: DeviceKind }[],
 }
 
 /** Opens the console signed in, every device layer shown, and waits for its first complete map. */
-async function openConsole(stack: ApiStack, browser: TestBrowser, expected: number, timeoutMs: number, tracePath?: string) {
+async function openConsole(stack: ApiStack, browser: TestBrowser, expected: number, log: (line: string) => void, tracePath?: string) {
   const login = await fetch(`${stack.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'test-operator', password: PASSWORD }) });
   const session = await login.json();
   const { page, context } = await browser.newPage();
+  // A style expression maplibre refuses shows only here: a map that draws nothing would look merely fast.
+  page.on('console', (message) => message.type() === 'error' && log(`page error: ${message.text()}`));
+  page.on('pageerror', (error) => log(`page error: ${error.message}`));
   // Signed in before the page loads, so that the figure is the console's and not the login form's.
   await context.addInitScript((value) => sessionStorage.setItem('city.session', value), JSON.stringify(session));
   // tsx compiles the functions below with esbuild's keepNames, whose `__name` helper the page lacks.
@@ -132,10 +137,10 @@ async function openConsole(stack: ApiStack, browser: TestBrowser, expected: numb
     },
     { layers: DEVICE_LAYERS, expected, measure: STREAM_MEASURE },
   );
-  if (tracePath) await browser.browser.startTracing(page, { categories: [...TRACE_CATEGORIES, 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler', 'v8.execute'] });
+  if (tracePath) await browser.browser.startTracing(page, { categories: [...TRACE_CATEGORIES, ...PROFILE_CATEGORIES] });
   await page.goto(stack.baseUrl);
   for (const group of HIDDEN_GROUPS) await page.locator(`input[data-layer="${group}"]`).check();
-  await page.waitForFunction(() => (window as unknown as { __cityComplete?: unknown }).__cityComplete !== undefined, undefined, { polling: 200, timeout: timeoutMs });
+  await page.waitForFunction(() => (window as unknown as { __cityComplete?: unknown }).__cityComplete !== undefined, undefined, { polling: 200, timeout: 120_000 });
   if (tracePath) writeFileSync(tracePath, await browser.browser.stopTracing());
   const startup: PageStartup = await page.evaluate((measure) => {
     const complete = (window as unknown as { __cityComplete: { at: number; rendered: number } }).__cityComplete;
@@ -151,11 +156,13 @@ async function openConsole(stack: ApiStack, browser: TestBrowser, expected: numb
 }
 
 /** Main-thread time per delta (stream message to stream message), and the console's handler per delta. */
-async function traceDeltas(page: Page, browser: TestBrowser, seconds: number) {
+async function traceDeltas(page: Page, browser: TestBrowser, seconds: number, tracePath?: string) {
   await page.evaluate((measure) => performance.clearMeasures(measure), STREAM_MEASURE);
-  await browser.browser.startTracing(page, { categories: TRACE_CATEGORIES });
+  await browser.browser.startTracing(page, { categories: tracePath ? [...TRACE_CATEGORIES, ...PROFILE_CATEGORIES] : TRACE_CATEGORIES });
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const trace = JSON.parse((await browser.browser.stopTracing()).toString('utf8'));
+  const buffer = await browser.browser.stopTracing();
+  if (tracePath) writeFileSync(tracePath, buffer);
+  const trace = JSON.parse(buffer.toString('utf8'));
   const handlers = await page.evaluate((measure) => performance.getEntriesByName(measure).map((entry) => ({ ms: entry.duration, devices: (entry as PerformanceMeasure).detail?.devices as number })), STREAM_MEASURE);
   return { ...mainThreadTasks(trace, STREAM_MEASURE), handlers };
 }
@@ -169,7 +176,7 @@ export async function measureConsole(options: ConsoleBenchOptions): Promise<Cons
   try {
     await stack.token('operator');
     browser = await launchBrowser();
-    const empty = await openConsole(stack, browser, 0, 60_000);
+    const empty = await openConsole(stack, browser, 0, log, options.startupTracePath?.replace(/(\.json)?$/, '-baseline.json'));
     await empty.context.close();
     log(`baseline (no devices): first complete map after ${(empty.startup.firstCompleteMs / 1000).toFixed(2)} s`);
 
@@ -178,10 +185,10 @@ export async function measureConsole(options: ConsoleBenchOptions): Promise<Cons
     log(`provisioned ${devices.length} devices in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     feed = startFeed(stack, devices, options.rate);
     feed.resume();
-    const loaded = await openConsole(stack, browser, options.devices, 120_000, options.startupTracePath);
+    const loaded = await openConsole(stack, browser, options.devices, log, options.startupTracePath);
     log(`first complete map with ${loaded.startup.renderedDevices} devices after ${(loaded.startup.firstCompleteMs / 1000).toFixed(2)} s; tracing ${options.windowS} s of deltas`);
 
-    const live = await traceDeltas(loaded.page, browser, options.windowS);
+    const live = await traceDeltas(loaded.page, browser, options.windowS, options.startupTracePath?.replace(/(\.json)?$/, '-deltas.json'));
     feed.pause();
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const quiet = await traceDeltas(loaded.page, browser, options.quietS);
