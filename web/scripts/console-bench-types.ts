@@ -42,6 +42,8 @@ export interface ConsoleBenchFigures {
   startup: PageStartup;
   /** Main-thread task time from each delta's arrival to the next one's (everything the page did for it), ms. */
   deltaMainThreadMs: Percentiles;
+  /** The same without the time blocked in the compositor's Commit (waiting for the GPU process), ms. */
+  deltaPageWorkMs: Percentiles;
   /** The console's own handler per delta (store, map calls), the `city:stream-message` User Timing, ms. */
   deltaHandlerMs: Percentiles;
   devicesPerDelta: Percentiles;

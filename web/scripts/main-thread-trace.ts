@@ -1,10 +1,11 @@
 /**
- * Main-thread time out of a Chromium trace (categories `toplevel` and `blink.user_timing`): the renderer's
- * top-level tasks, and the User Timing marks of the console's stream messages that divide them into deltas.
+ * Main-thread time out of a Chromium trace: the renderer's top-level tasks (`toplevel`), the time inside them
+ * spent blocked in the compositor's Commit (`Commit`: with software WebGL, the wait for the GPU process to
+ * draw the frame), and the User Timing marks of the console's stream messages that divide them into deltas.
  */
 import type { Percentiles } from './console-bench-types.js';
 
-export const TRACE_CATEGORIES = ['toplevel', 'blink.user_timing'];
+export const TRACE_CATEGORIES = ['toplevel', 'blink.user_timing', 'disabled-by-default-devtools.timeline'];
 
 interface TraceEvent {
   name: string;
@@ -20,6 +21,8 @@ interface TraceEvent {
 export interface MainThreadTasks {
   /** Top-level tasks of the page's main thread, outermost only, in µs of the trace clock. */
   tasks: { start: number; dur: number }[];
+  /** The main thread blocked in the compositor's Commit, within those tasks. */
+  commits: { start: number; dur: number }[];
   /** Where each measure of that name began. */
   marks: number[];
 }
@@ -38,7 +41,8 @@ export function mainThreadTasks(trace: { traceEvents: TraceEvent[] } | TraceEven
     tasks.push({ start: e.ts, dur: e.dur ?? 0 });
     end = e.ts + (e.dur ?? 0);
   }
-  return { tasks, marks: marks.map((e) => e.ts).sort((a, b) => a - b) };
+  const commits = events.filter((e) => e.pid === pid && e.tid === main?.tid && e.ph === 'X' && e.name === 'Commit').map((e) => ({ start: e.ts, dur: e.dur ?? 0 }));
+  return { tasks, commits: commits.sort((a, b) => a.start - b.start), marks: marks.map((e) => e.ts).sort((a, b) => a - b) };
 }
 
 /** Task time (ms) in each interval between consecutive boundaries (µs); a task counts where it starts. */
