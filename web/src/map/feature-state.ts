@@ -24,6 +24,8 @@ export type FeatureStates = Map<string, Properties>;
 export class TiledSource {
   readonly features = new Map<string, { properties: Properties; geometry: unknown }>();
   readonly stateKeys = new Set<string>();
+  /** The feature-state the map holds, by feature. */
+  private readonly states = new Map<string, Properties>();
 
   constructor(readonly keys: readonly string[]) {}
 
@@ -44,10 +46,31 @@ export class TiledSource {
     return { id, addOrUpdateProperties: Object.entries(tiled).map(([key, value]) => ({ key, value })), ...(gone.length ? { removeProperties: gone } : {}) };
   }
 
-  state(properties: Properties): Properties {
-    for (const key of Object.keys(properties)) this.stateKeys.add(key);
-    return properties;
+  /**
+   * The part of a feature's new state that differs from what the map holds, or undefined: the snapshot after
+   * the layers (10,000 devices, nearly all as they were) then costs the map nothing to repaint.
+   */
+  state(id: string, properties: Properties): Properties | undefined {
+    let held = this.states.get(id);
+    if (!held) this.states.set(id, (held = {}));
+    let changed: Properties | undefined;
+    for (const [key, value] of Object.entries(properties)) {
+      this.stateKeys.add(key);
+      if (held[key] === value || (value === null && held[key] === undefined)) continue;
+      held[key] = value;
+      (changed ??= {})[key] = value;
+    }
+    return changed;
   }
+
+  forget(id: string): void {
+    this.features.delete(id);
+    this.states.delete(id);
+  }
+}
+
+function setState(states: FeatureStates, id: string, state: Properties | undefined): void {
+  if (state) states.set(id, state);
 }
 
 export interface SplitCollection {
@@ -67,7 +90,7 @@ export function splitCollection(collection: FeatureCollection, source: TiledSour
     same &&= known !== undefined && known.geometry === feature.geometry && source.sameTiled(known.properties, properties);
     const state: Properties = {};
     for (const key of previousKeys) state[key] = null;
-    states.set(feature.id, source.state(Object.assign(state, feature.properties)));
+    setState(states, feature.id, source.state(feature.id, Object.assign(state, feature.properties)));
     return { ...feature, properties } as GeoJSON.Feature;
   });
   if (same) return { data: undefined, states };
@@ -90,7 +113,7 @@ export function splitDiff(diff: GeoJSONSourceDiff, source: TiledSource): SplitDi
   const tiles: GeoJSONSourceDiff = {};
   const result: SplitDiff = { tiles: undefined, labels: new Map(), states: new Map(), removed: [] };
   for (const id of diff.remove ?? []) {
-    source.features.delete(String(id));
+    source.forget(String(id));
     result.removed.push(String(id));
   }
   if (diff.remove?.length) tiles.remove = diff.remove;
@@ -99,7 +122,7 @@ export function splitDiff(diff: GeoJSONSourceDiff, source: TiledSource): SplitDi
     const properties = (feature.properties ?? {}) as Properties;
     const tiled = source.tiled(properties);
     source.features.set(id, { properties: tiled, geometry: feature.geometry });
-    result.states.set(id, source.state(properties));
+    setState(result.states, id, source.state(id, properties));
     (tiles.add ??= []).push({ ...feature, properties: tiled });
   }
   for (const update of diff.update ?? []) {
@@ -107,7 +130,7 @@ export function splitDiff(diff: GeoJSONSourceDiff, source: TiledSource): SplitDi
     const properties: Properties = {};
     for (const key of update.removeProperties ?? []) properties[key] = null;
     for (const { key, value } of update.addOrUpdateProperties ?? []) properties[key] = value;
-    result.states.set(id, source.state(properties));
+    setState(result.states, id, source.state(id, properties));
     const known = source.features.get(id) ?? { properties: {}, geometry: undefined };
     const tiled = source.tiled({ ...known.properties, ...properties });
     const changed = !source.sameTiled(known.properties, tiled);
