@@ -95,7 +95,9 @@ function startFeed(stack: ApiStack, devices: { id: string; kind: DeviceKind }[],
         for (let k = 0; k < (rate * FEED_TICK_MS) / 1000; k++) {
           apply(devices[next]!, next + round * 13);
           next += 1;
-          if (next === devices.length) (next = 0), (round += 1);
+          if (next < devices.length) continue;
+          next = 0;
+          round += 1;
         }
       }, FEED_TICK_MS);
     },

@@ -29,7 +29,7 @@ export const consoleMeasurement: Measurement = {
     { name: 'console_delta_p95_ms', unit: 'ms', target: `<= ${DELTA_P95_MS}` },
   ],
   async run({ quick, progress }) {
-    const figures = await measureConsole({ devices: DEVICES, rate: RATE, windowS: quick ? 10 : 60, quietS: quick ? 5 : 15, log: progress });
+    const figures = await measureConsole({ devices: DEVICES, rate: RATE, windowS: quick ? 15 : 60, quietS: quick ? 5 : 15, log: progress });
     const firstMapS = figures.startup.firstCompleteMs / 1000;
     const baselineS = figures.baseline.firstCompleteMs / 1000;
     const delta = figures.deltaPageWorkMs;
