@@ -67,7 +67,7 @@ async function provision(stack: ApiStack, count: number, log: (line: string) => 
           if (!(error instanceof RegistryError && error.code === 'outside_zones')) throw error;
         }
       }
-      if (devices.length % 2500 === 0) log(`provisioned ${devices.length}/${count}`);
+      if (devices.length % 2500 === 0) log(`provisioned ${devices.length}/${count} / đã cấp ${devices.length}/${count}`);
     }
   };
   // scrypt (N = 1024, about a millisecond) runs on libuv's pool: a few at a time keep it busy.
@@ -114,8 +114,8 @@ async function openConsole(stack: ApiStack, browser: TestBrowser, expected: numb
   const session = await login.json();
   const { page, context } = await browser.newPage();
   // A style expression maplibre refuses shows only here: a map that draws nothing would look merely fast.
-  page.on('console', (message) => message.type() === 'error' && log(`page error: ${message.text()}`));
-  page.on('pageerror', (error) => log(`page error: ${error.message}`));
+  page.on('console', (message) => message.type() === 'error' && log(`page error / lỗi trang: ${message.text()}`));
+  page.on('pageerror', (error) => log(`page error / lỗi trang: ${error.message}`));
   // Signed in before the page loads, so that the figure is the console's and not the login form's.
   await context.addInitScript((value) => sessionStorage.setItem('city.session', value), JSON.stringify(session));
   // tsx compiles the functions below with esbuild's keepNames, whose `__name` helper the page lacks.
@@ -184,15 +184,18 @@ export async function measureConsole(options: ConsoleBenchOptions): Promise<Cons
     browser = await launchBrowser();
     const empty = await openConsole(stack, browser, 0, log, options.startupTracePath?.replace(/(\.json)?$/, '-baseline.json'));
     await empty.context.close();
-    log(`baseline (no devices): first complete map after ${(empty.startup.firstCompleteMs / 1000).toFixed(2)} s`);
+    const baselineS = (empty.startup.firstCompleteMs / 1000).toFixed(2);
+    log(`baseline (no devices): first complete map after ${baselineS} s / đối chứng (không thiết bị): bản đồ đầy đủ sau ${baselineS} s`);
 
     const started = performance.now();
     const devices = await provision(stack, options.devices, log);
-    log(`provisioned ${devices.length} devices in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const provisionS = ((performance.now() - started) / 1000).toFixed(1);
+    log(`provisioned ${devices.length} devices in ${provisionS} s / đã cấp ${devices.length} thiết bị trong ${provisionS} s`);
     feed = startFeed(stack, devices, options.rate);
     feed.resume();
     const loaded = await openConsole(stack, browser, options.devices, log, options.startupTracePath);
-    log(`first complete map with ${loaded.startup.renderedDevices} devices after ${(loaded.startup.firstCompleteMs / 1000).toFixed(2)} s; tracing ${options.windowS} s of deltas`);
+    const firstS = (loaded.startup.firstCompleteMs / 1000).toFixed(2);
+    log(`first complete map with ${loaded.startup.renderedDevices} devices after ${firstS} s; tracing ${options.windowS} s of deltas / bản đồ đầy đủ với ${loaded.startup.renderedDevices} thiết bị sau ${firstS} s; ghi vết ${options.windowS} s cập nhật`);
 
     const live = await traceDeltas(loaded.page, browser, options.windowS, options.startupTracePath?.replace(/(\.json)?$/, '-deltas.json'));
     feed.pause();

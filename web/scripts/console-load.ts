@@ -25,7 +25,7 @@ measureConsole({ devices: Number(values.devices), rate: Number(values.rate), win
     process.exit(0);
   },
   (error: Error) => {
-    log(`failed: ${error.stack ?? error.message}`);
+    log(`failed / thất bại: ${error.stack ?? error.message}`);
     process.exit(1);
   },
 );
