@@ -32,22 +32,27 @@ export interface LayerGroup {
 }
 
 const get = (name: string): ExpressionSpecification => ['get', name];
+/** A live value: the paint of devices, segments and zones reads them from feature-state (map/feature-state.ts). */
+const live = (name: string): ExpressionSpecification => ['feature-state', name];
 const selected: ExpressionSpecification = ['boolean', ['feature-state', 'selected'], false];
-const offline: ExpressionSpecification = ['==', get('presence'), 'offline'];
+const offline: ExpressionSpecification = ['==', live('presence'), 'offline'];
 const ring = (online: string): ExpressionSpecification => ['case', selected, '#ffffff', offline, '#8a96a3', online];
+
+/** Below this zoom no device label shows, so label changes may wait (map-controller.ts). */
+export const LABEL_MINZOOM = 12;
 const zoomed = (low: number, high: number): ExpressionSpecification => ['interpolate', ['linear'], ['zoom'], 11, low, 16, high];
 /** A size that grows with the zoom, scaled per feature (zoom must stay the top-level input). */
 const zoomedBy = (factor: ExpressionSpecification, low: number, high: number): ExpressionSpecification => ['interpolate', ['linear'], ['zoom'], 11, ['*', factor, low], 16, ['*', factor, high]];
 
 function steps(property: string, bands: readonly { from: number; color: string }[], fallback: string): ExpressionSpecification {
   const [first, ...rest] = bands;
-  return ['case', ['==', ['typeof', get(property)], 'number'], ['step', get(property), first!.color, ...rest.flatMap((band) => [band.from, band.color])], fallback];
+  return ['case', ['==', ['typeof', live(property)], 'number'], ['step', ['number', live(property)], first!.color, ...rest.flatMap((band) => [band.from, band.color])], fallback];
 }
 
-export const AQI_COLOR = ['match', ['coalesce', get('aqiCategory'), 0], ...AQI_BANDS.flatMap((band) => [band.category, band.color]), AQI_NO_DATA] as unknown as ExpressionSpecification;
+export const AQI_COLOR = ['match', ['coalesce', live('aqiCategory'), 0], ...AQI_BANDS.flatMap((band) => [band.category, band.color]), AQI_NO_DATA] as unknown as ExpressionSpecification;
 
 /** Wider for more vehicles, scaled with the zoom. */
-const intensityWidth = (scale: number): ExpressionSpecification => ['interpolate', ['linear'], ['coalesce', get('intensity'), 0], 0, 2 * scale, 1500, 4 * scale, 4000, 7 * scale, 8000, 10 * scale];
+const intensityWidth = (scale: number): ExpressionSpecification => ['interpolate', ['linear'], ['coalesce', live('intensity'), 0], 0, 2 * scale, 1500, 4 * scale, 4000, 7 * scale, 8000, 10 * scale];
 
 export function layerGroups(): LayerGroup[] {
   return [
@@ -93,7 +98,7 @@ export function layerGroups(): LayerGroup[] {
           source: 'traffic',
           layout: { 'line-cap': 'round', 'line-join': 'round' },
           paint: {
-            'line-color': ['match', get('congestion'), ...Object.entries(CONGESTION_COLORS).flatMap(([level, color]) => [level, color]), CONGESTION_COLORS.unknown] as ExpressionSpecification,
+            'line-color': ['match', ['coalesce', live('congestion'), 'unknown'], ...Object.entries(CONGESTION_COLORS).flatMap(([level, color]) => [level, color]), CONGESTION_COLORS.unknown] as unknown as ExpressionSpecification,
             'line-width': ['interpolate', ['linear'], ['zoom'], 11, intensityWidth(0.6), 16, intensityWidth(1.6)],
           },
         },
@@ -135,9 +140,9 @@ export function layerGroups(): LayerGroup[] {
           type: 'symbol',
           source: 'environment',
           filter: ['all', ['==', get('kind'), 'air_quality'], ['has', 'aqi']],
-          minzoom: 12,
+          minzoom: LABEL_MINZOOM,
           layout: { 'text-field': ['to-string', get('aqi')], 'text-font': [FONT_BOLD], 'text-size': 11, 'text-allow-overlap': true },
-          paint: { 'text-color': ['case', ['>=', ['coalesce', get('aqiCategory'), 0], 4], '#ffffff', '#0b1118'] },
+          paint: { 'text-color': ['case', ['>=', ['coalesce', live('aqiCategory'), 0], 4], '#ffffff', '#0b1118'] },
         },
       ],
       legend: [
@@ -183,8 +188,8 @@ export function layerGroups(): LayerGroup[] {
           type: 'circle',
           source: 'flood',
           paint: {
-            'circle-color': ['match', ['coalesce', get('flood'), 'unknown'], 'normal', FLOOD_COLORS.normal, 'alert', FLOOD_COLORS.alert, 'danger', FLOOD_COLORS.danger, FLOOD_COLORS.unknown],
-            'circle-radius': zoomedBy(['match', ['coalesce', get('flood'), 'unknown'], 'danger', 1.4, 'alert', 1.2, 1], 6, 12),
+            'circle-color': ['match', ['coalesce', live('flood'), 'unknown'], 'normal', FLOOD_COLORS.normal, 'alert', FLOOD_COLORS.alert, 'danger', FLOOD_COLORS.danger, FLOOD_COLORS.unknown],
+            'circle-radius': zoomedBy(['match', ['coalesce', live('flood'), 'unknown'], 'danger', 1.4, 'alert', 1.2, 1], 6, 12),
             'circle-opacity': ['case', offline, 0.45, 0.95],
             'circle-stroke-color': ring('#dff3ff'),
             'circle-stroke-width': ['case', selected, 3, 1.5],
@@ -240,11 +245,11 @@ export function layerGroups(): LayerGroup[] {
           paint: {
             'circle-color': [
               'case',
-              ['!=', ['coalesce', get('fault'), ''], ''],
+              ['!=', ['coalesce', live('fault'), ''], ''],
               STREETLIGHT_COLORS.fault,
-              ['match', ['coalesce', get('powerState'), 'off'], 'on', STREETLIGHT_COLORS.on, 'low', STREETLIGHT_COLORS.low, STREETLIGHT_COLORS.off],
+              ['match', ['coalesce', live('powerState'), 'off'], 'on', STREETLIGHT_COLORS.on, 'low', STREETLIGHT_COLORS.low, STREETLIGHT_COLORS.off],
             ],
-            'circle-radius': zoomedBy(['case', ['!=', ['coalesce', get('fault'), ''], ''], 1.6, 1], 2.5, 6),
+            'circle-radius': zoomedBy(['case', ['!=', ['coalesce', live('fault'), ''], ''], 1.6, 1], 2.5, 6),
             'circle-stroke-color': ['case', selected, '#ffffff', '#05090e'],
             'circle-stroke-width': ['case', selected, 2, 0.5],
           },

@@ -1,7 +1,7 @@
 /**
  * What the console knows of the city right now, kept from the api's layers and stream. Each stream message
- * is turned into per-source diffs (`GeoJSONSource.updateData`), so the map moves without reloading its
- * sources; panels and the summary strip read the same store. With 10,000 devices a message must cost little
+ * is turned into per-source diffs (`GeoJSONSourceDiff`), which the map applies as feature-state where it can
+ * (map/feature-state.ts), so it moves without reloading its sources; panels and the summary strip read the same store. With 10,000 devices a message must cost little
  * beyond its own diffs: the zone summaries, which walk every device, are recomputed at most once a second,
  * and the incident list has its own version so that device readings do not re-sort it.
  */

@@ -37,6 +37,7 @@ export const LIVE_CHOROPLETHS = ['aqiMax', 'pm25Mean', 'noiseMean', 'openInciden
 
 export function choroplethColor({ property, steps }: Choropleth): ExpressionSpecification {
   const [first, ...rest] = steps;
-  const value: ExpressionSpecification = ['get', property];
-  return ['case', ['==', ['typeof', value], 'number'], ['step', value, first!.color, ...rest.flatMap((step) => [step.from, step.color])], 'rgba(0,0,0,0)'];
+  // The zones' values are feature-state (map/feature-state.ts).
+  const value: ExpressionSpecification = ['feature-state', property];
+  return ['case', ['==', ['typeof', value], 'number'], ['step', ['number', value], first!.color, ...rest.flatMap((step) => [step.from, step.color])], 'rgba(0,0,0,0)'];
 }

@@ -5,12 +5,13 @@
 import * as maplibregl from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { GeoJSONSource, MapGeoJSONFeature } from 'maplibre-gl';
-import type { FeatureCollection, LayerName } from '../api/types.js';
+import type { FeatureCollection, LayerName, Properties } from '../api/types.js';
 import { addIncidentIcons } from '../incidents/icons.js';
-import { interactiveLayers, layerGroups, type LayerGroup } from '../layers/definitions.js';
+import { interactiveLayers, LABEL_MINZOOM, layerGroups, type LayerGroup } from '../layers/definitions.js';
 import type { FreshIncident, SourceDiffs } from '../live/live-store.js';
 import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
+import { splitCollection, splitDiff, TILED_KEYS, TiledSource, type FeatureStates } from './feature-state.js';
 import { fontFaces } from './fonts.js';
 import { labelPoints } from './label-points.js';
 import { labelScale, scaleSize, type Size } from './label-scale.js';
@@ -56,6 +57,10 @@ export class MapController {
   private readonly textSizes = new Map<string, Size>();
   private scale = 1;
   private readonly hidden = new Set<string>();
+  /** The sources painted from feature-state, and what their tiles hold (see feature-state.ts). */
+  private readonly tiled = new Map<LayerName, TiledSource>(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys)]));
+  /** Label changes held while the map is zoomed out past every label that shows them. */
+  private readonly pendingLabels = new Map<LayerName, Map<string, Properties>>();
 
   constructor(private readonly options: MapControllerOptions) {
     this.map = new maplibregl.Map({
@@ -83,6 +88,7 @@ export class MapController {
     this.pulses = new PulseMarkers(this.map);
     this.map.on('mousemove', (event) => this.hovered(event.point));
     this.map.on('resize', () => this.scaleLabels());
+    this.map.on('zoomend', () => this.flushLabels());
     if (globalThis.localStorage?.getItem('city.exposeMap') === '1') (globalThis as { __cityMap?: maplibregl.Map }).__cityMap = this.map;
   }
 
@@ -123,7 +129,16 @@ export class MapController {
 
   setData(source: LayerName, collection: FeatureCollection): void {
     void this.ready.then(() => {
-      this.geojson(source)?.setData(collection as GeoJSON.FeatureCollection);
+      const tiled = this.tiled.get(source);
+      if (!tiled) {
+        this.geojson(source)?.setData(collection as GeoJSON.FeatureCollection);
+        return;
+      }
+      const { data, states } = splitCollection(collection, tiled);
+      this.pendingLabels.delete(source);
+      this.setStates(source, states);
+      if (!data) return;
+      this.geojson(source)?.setData(data);
       if (source === 'zones') this.map.getSource<GeoJSONSource>('zone-labels')?.setData(labelPoints(collection));
     });
   }
@@ -131,9 +146,38 @@ export class MapController {
   applyDiffs(diffs: SourceDiffs, skip: ReadonlySet<LayerName> = new Set()): void {
     void this.ready.then(() => {
       for (const [source, diff] of Object.entries(diffs) as [LayerName, maplibregl.GeoJSONSourceDiff][]) {
-        if (!skip.has(source)) void this.geojson(source)?.updateData(diff);
+        if (skip.has(source)) continue;
+        const tiled = this.tiled.get(source);
+        if (!tiled) {
+          void this.geojson(source)?.updateData(diff);
+          continue;
+        }
+        const changes = splitDiff(diff, tiled);
+        const pending = this.pendingLabels.get(source) ?? new Map<string, Properties>();
+        for (const id of changes.removed) pending.delete(id);
+        for (const [id, tiled] of changes.labels) pending.set(id, tiled);
+        this.pendingLabels.set(source, pending);
+        if (changes.tiles) void this.geojson(source)?.updateData(changes.tiles);
+        for (const id of changes.removed) this.map.removeFeatureState({ source, id });
+        this.setStates(source, changes.states);
       }
+      this.flushLabels();
     });
+  }
+
+  private setStates(source: LayerName, states: FeatureStates): void {
+    for (const [id, state] of states) this.map.setFeatureState({ source, id }, state);
+  }
+
+  /** Label changes re-cut a source's tiles: only while a label can show, all at once. */
+  private flushLabels(): void {
+    if (this.map.getZoom() < LABEL_MINZOOM) return;
+    for (const [source, pending] of this.pendingLabels) {
+      if (pending.size === 0) continue;
+      const tiled = this.tiled.get(source)!;
+      void this.geojson(source)?.updateData({ update: [...pending].map(([id, properties]) => tiled.update(id, properties)) });
+      pending.clear();
+    }
   }
 
   setGroupVisible(id: LayerGroup['id'], visible: boolean): void {

@@ -67,11 +67,14 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-/** Features of a map layer as rendered now (callers poll: a pulsing incident keeps the map from ever idling). */
+/**
+ * Features of a map layer as rendered now, with the feature-state the device layers draw their readings from
+ * (callers poll: a pulsing incident keeps the map from ever idling).
+ */
 export async function rendered(page: Page, layer: string): Promise<{ id: string; properties: Record<string, unknown> }[]> {
   return page.evaluate((layerId) => {
     const map = (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap;
-    return map.queryRenderedFeatures({ layers: [layerId] }).map((feature) => ({ id: String(feature.id ?? feature.properties.id), properties: feature.properties }));
+    return map.queryRenderedFeatures({ layers: [layerId] }).map((feature) => ({ id: String(feature.id ?? feature.properties.id), properties: { ...feature.properties, ...feature.state } }));
   }, layer);
 }
 

@@ -1,0 +1,143 @@
+/**
+ * Live values on the map through feature-state rather than through the tiles. A GeoJSON source whose features
+ * change properties is re-cut into tiles, re-uploaded and redrawn tile by tile (10,000 devices: seconds of work
+ * for each delta on a slow machine); a feature-state change only rewrites the paint values of the features it
+ * names, in one frame. So the tiles of these sources hold the geometry and what their layers' filters and
+ * layouts read (`TILED_KEYS`), and their layers' paint reads everything else from feature-state.
+ */
+import type { GeoJSONSourceDiff } from 'maplibre-gl';
+import type { FeatureCollection, LayerName, Properties } from '../api/types.js';
+
+/** Per source, the only properties its layers' `filter` and `layout` may read (feature-state is for paint only). */
+export const TILED_KEYS: Partial<Record<LayerName, readonly string[]>> = {
+  environment: ['id', 'kind', 'aqi'],
+  flood: ['id', 'kind'],
+  parking: ['id', 'kind'],
+  streetlights: ['id', 'kind'],
+  traffic: ['id', 'name', 'nameEn'],
+  zones: ['id', 'name'],
+};
+
+export type FeatureStates = Map<string, Properties>;
+
+/** What a source's tiles hold now, by feature, and every key its feature-states were given. */
+export class TiledSource {
+  readonly features = new Map<string, { properties: Properties; geometry: unknown }>();
+  readonly stateKeys = new Set<string>();
+  /** The feature-state the map holds, by feature. */
+  private readonly states = new Map<string, Properties>();
+
+  constructor(readonly keys: readonly string[]) {}
+
+  /** A key without a value (null: removed) is left out, so that `['has', key]` filters stay true to the data. */
+  tiled(properties: Properties): Properties {
+    const tiled: Properties = {};
+    for (const key of this.keys) if (properties[key] !== undefined && properties[key] !== null) tiled[key] = properties[key];
+    return tiled;
+  }
+
+  sameTiled(a: Properties, b: Properties): boolean {
+    return this.keys.every((key) => a[key] === b[key]);
+  }
+
+  /** A feature's tiled properties as an `updateData` update (the tiled keys it lacks removed). */
+  update(id: string, tiled: Properties): NonNullable<GeoJSONSourceDiff['update']>[number] {
+    const gone = this.keys.filter((key) => !(key in tiled));
+    return { id, addOrUpdateProperties: Object.entries(tiled).map(([key, value]) => ({ key, value })), ...(gone.length ? { removeProperties: gone } : {}) };
+  }
+
+  /**
+   * The part of a feature's new state that differs from what the map holds, or undefined: the snapshot after
+   * the layers (10,000 devices, nearly all as they were) then costs the map nothing to repaint.
+   */
+  state(id: string, properties: Properties): Properties | undefined {
+    let held = this.states.get(id);
+    if (!held) this.states.set(id, (held = {}));
+    let changed: Properties | undefined;
+    for (const [key, value] of Object.entries(properties)) {
+      this.stateKeys.add(key);
+      if (held[key] === value || (value === null && held[key] === undefined)) continue;
+      held[key] = value;
+      (changed ??= {})[key] = value;
+    }
+    return changed;
+  }
+
+  forget(id: string): void {
+    this.features.delete(id);
+    this.states.delete(id);
+  }
+}
+
+function setState(states: FeatureStates, id: string, state: Properties | undefined): void {
+  if (state) states.set(id, state);
+}
+
+export interface SplitCollection {
+  /** For `setData`; undefined when the tiles already hold exactly this (a history frame changes values only). */
+  data: GeoJSON.FeatureCollection | undefined;
+  states: FeatureStates;
+}
+
+/** A whole collection as tiles and the feature-states to set (keys it no longer has set to null). */
+export function splitCollection(collection: FeatureCollection, source: TiledSource): SplitCollection {
+  const states: FeatureStates = new Map();
+  let same = collection.features.length === source.features.size;
+  const previousKeys = [...source.stateKeys];
+  const features = collection.features.map((feature) => {
+    const properties = source.tiled(feature.properties);
+    const known = source.features.get(feature.id);
+    same &&= known !== undefined && known.geometry === feature.geometry && source.sameTiled(known.properties, properties);
+    const state: Properties = {};
+    for (const key of previousKeys) state[key] = null;
+    setState(states, feature.id, source.state(feature.id, Object.assign(state, feature.properties)));
+    return { ...feature, properties } as GeoJSON.Feature;
+  });
+  if (same) return { data: undefined, states };
+  source.features.clear();
+  for (const feature of features) source.features.set(String(feature.id), { properties: feature.properties as Properties, geometry: feature.geometry });
+  return { data: { type: 'FeatureCollection', features }, states };
+}
+
+export interface SplitDiff {
+  /** For `updateData`: features added, removed or moved. */
+  tiles: GeoJSONSourceDiff | undefined;
+  /** Tiled properties that changed on features that did not move (labels: they may wait while none shows). */
+  labels: Map<string, Properties>;
+  states: FeatureStates;
+  removed: string[];
+}
+
+/** A diff from the live store as tile changes and feature-states; `source` is kept current. */
+export function splitDiff(diff: GeoJSONSourceDiff, source: TiledSource): SplitDiff {
+  const tiles: GeoJSONSourceDiff = {};
+  const result: SplitDiff = { tiles: undefined, labels: new Map(), states: new Map(), removed: [] };
+  for (const id of diff.remove ?? []) {
+    source.forget(String(id));
+    result.removed.push(String(id));
+  }
+  if (diff.remove?.length) tiles.remove = diff.remove;
+  for (const feature of diff.add ?? []) {
+    const id = String(feature.id);
+    const properties = (feature.properties ?? {}) as Properties;
+    const tiled = source.tiled(properties);
+    source.features.set(id, { properties: tiled, geometry: feature.geometry });
+    setState(result.states, id, source.state(id, properties));
+    (tiles.add ??= []).push({ ...feature, properties: tiled });
+  }
+  for (const update of diff.update ?? []) {
+    const id = String(update.id);
+    const properties: Properties = {};
+    for (const key of update.removeProperties ?? []) properties[key] = null;
+    for (const { key, value } of update.addOrUpdateProperties ?? []) properties[key] = value;
+    setState(result.states, id, source.state(id, properties));
+    const known = source.features.get(id) ?? { properties: {}, geometry: undefined };
+    const tiled = source.tiled({ ...known.properties, ...properties });
+    const changed = !source.sameTiled(known.properties, tiled);
+    source.features.set(id, { properties: tiled, geometry: update.newGeometry ?? known.geometry });
+    if (update.newGeometry) (tiles.update ??= []).push({ ...source.update(id, tiled), newGeometry: update.newGeometry });
+    else if (changed) result.labels.set(id, tiled);
+  }
+  if (tiles.add || tiles.remove || tiles.update) result.tiles = tiles;
+  return result;
+}

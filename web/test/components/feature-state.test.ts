@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { FeatureCollection } from '../../src/api/types.js';
+import { splitCollection, splitDiff, TILED_KEYS, TiledSource } from '../../src/map/feature-state.js';
+
+const point = { type: 'Point', coordinates: [108.22, 16.06] };
+const environment = (properties: Record<string, unknown>): FeatureCollection => ({
+  type: 'FeatureCollection',
+  features: [{ type: 'Feature', id: 'air-1', geometry: point, properties: { id: 'air-1', kind: 'air_quality', ...properties } }],
+});
+
+describe('live values through feature-state', () => {
+  it('keeps only what filters and layouts read in the tiles, and cuts them again only when that changes', () => {
+    const source = new TiledSource(TILED_KEYS.environment!);
+    const first = splitCollection(environment({ aqi: 80, aqiCategory: 2, presence: 'online' }), source);
+    expect(first.data?.features[0]?.properties).toEqual({ id: 'air-1', kind: 'air_quality', aqi: 80 });
+    expect(first.states.get('air-1')).toMatchObject({ aqiCategory: 2, presence: 'online' });
+
+    // The same geometry and tiled keys: no new tiles; a value gone from the data is cleared from the state.
+    const second = splitCollection(environment({ aqi: 80, aqiCategory: 3 }), source);
+    expect(second.data).toBeUndefined();
+    expect(second.states.get('air-1')).toEqual({ aqiCategory: 3, presence: null });
+  });
+
+  it('turns a reading into feature-state, a label change into a held tile update, and a move into a tile update', () => {
+    const source = new TiledSource(TILED_KEYS.environment!);
+    splitCollection(environment({ aqi: 80, aqiCategory: 2, pm25: 20 }), source);
+    const reading = splitDiff({ update: [{ id: 'air-1', addOrUpdateProperties: [{ key: 'pm25', value: 31 }, { key: 'aqiCategory', value: 2 }] }] }, source);
+    expect(reading.tiles).toBeUndefined();
+    expect(reading.labels.size).toBe(0);
+    // Only what changed: an unchanged category costs the map nothing.
+    expect(reading.states.get('air-1')).toEqual({ pm25: 31 });
+
+    const label = splitDiff({ update: [{ id: 'air-1', addOrUpdateProperties: [{ key: 'aqi', value: 120 }] }] }, source);
+    expect(label.tiles).toBeUndefined();
+    expect(label.labels.get('air-1')).toEqual({ id: 'air-1', kind: 'air_quality', aqi: 120 });
+    expect(source.update('air-1', { id: 'air-1', kind: 'air_quality' })).toMatchObject({ removeProperties: ['aqi'] });
+
+    const moved = { type: 'Point' as const, coordinates: [108.23, 16.07] };
+    const move = splitDiff({ update: [{ id: 'air-1', newGeometry: moved, addOrUpdateProperties: [] }] }, source);
+    expect(move.tiles?.update?.[0]).toMatchObject({ id: 'air-1', newGeometry: moved });
+
+    const removal = splitDiff({ remove: ['air-1'] }, source);
+    expect(removal.removed).toEqual(['air-1']);
+    expect(removal.tiles?.remove).toEqual(['air-1']);
+  });
+});
