@@ -98,6 +98,27 @@ describe('DeviceRegistry', () => {
     expect(ids({ kind: 'parking' })).toEqual([]);
   });
 
+  it('adds a batch in one transaction, each device with its own secret that authenticates it', async () => {
+    const registry = open();
+    const added = await registry.addMany(Array.from({ length: 50 }, (_, n) => ({ id: `batch-${n}`, kind: 'noise' as const, ...HAI_CHAU, actor: 'rollout' })));
+    expect(added.map((entry) => entry.device.id)).toEqual(Array.from({ length: 50 }, (_, n) => `batch-${n}`));
+    expect(new Set(added.map((entry) => entry.secret)).size).toBe(50);
+    expect(registry.list({ zone: 'hai-chau' })).toHaveLength(50);
+    expect(await registry.authenticate('batch-7', added[7]!.secret)).toBeDefined();
+    expect(await registry.authenticate('batch-7', added[8]!.secret)).toBeUndefined();
+  });
+
+  it('adds nothing of a batch with a bad entry, and names the entry', async () => {
+    const registry = open();
+    await registry.add({ id: 'taken', kind: 'noise', ...HAI_CHAU });
+    const outside = await refusal(registry.addMany([{ id: 'fine', kind: 'noise', ...HAI_CHAU }, { id: 'lost', kind: 'noise', ...HANOI }]));
+    expect(outside.code).toBe('outside_zones');
+    expect(outside.message).toMatch(/^device #2: /);
+    expect((await refusal(registry.addMany([{ id: 'fine', kind: 'noise', ...HAI_CHAU }, { id: 'fine', kind: 'noise', ...SON_TRA }]))).code).toBe('duplicate');
+    expect((await refusal(registry.addMany([{ id: 'fine', kind: 'noise', ...HAI_CHAU }, { id: 'taken', kind: 'noise', ...SON_TRA }]))).code).toBe('duplicate');
+    expect(registry.list().map((device) => device.id)).toEqual(['taken']);
+  });
+
   it('takes an explicit zone for a location outside every zone', async () => {
     const registry = open();
     const { device } = await registry.add({ id: 'island-buoy', kind: 'water_level', ...HANOI, zone: 'hoang-sa' });

@@ -18,7 +18,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTimeWindow, DeviceRegistry, parseTelemetry, RegistryError, type DeviceKind } from '@city/devices';
+import { defaultTimeWindow, DeviceRegistry, loadZones, parseTelemetry, type DeviceKind } from '@city/devices';
 import type { Page } from 'playwright-core';
 import { payloadFor } from '../../simulators/src/load/payloads.js';
 import { startApiStack, type ApiStack } from '../../api/test/helpers/api-stack.js';
@@ -48,33 +48,20 @@ function* points(): Generator<[number, number]> {
 }
 
 async function provision(stack: ApiStack, count: number, log: (line: string) => void): Promise<{ id: string; kind: DeviceKind }[]> {
-  const registry = DeviceRegistry.open(join(stack.dataDir, 'registry.db'));
+  const zones = loadZones();
+  const registry = DeviceRegistry.open(join(stack.dataDir, 'registry.db'), { zones });
   const where = points();
-  const devices: { id: string; kind: DeviceKind }[] = [];
-  let index = 0;
-  const addOne = async (): Promise<void> => {
-    while (index < count) {
-      const n = index++;
-      const kind = KINDS[n % KINDS.length]!;
-      const id = `load-${kind}-${n}`;
-      for (;;) {
-        const [lon, lat] = where.next().value as [number, number];
-        try {
-          await registry.add({ id, kind, lon, lat, name: `Load ${n}`, actor: 'measure' });
-          devices.push({ id, kind });
-          break;
-        } catch (error) {
-          if (!(error instanceof RegistryError && error.code === 'outside_zones')) throw error;
-        }
-      }
-      if (devices.length % 2500 === 0) log(`provisioned ${devices.length}/${count} / đã cấp ${devices.length}/${count}`);
-    }
-  };
-  // scrypt (N = 1024, about a millisecond) runs on libuv's pool: a few at a time keep it busy.
-  await Promise.all(Array.from({ length: 8 }, addOne));
+  const batch = Array.from({ length: count }, (_, n) => {
+    const kind = KINDS[n % KINDS.length]!;
+    let [lon, lat] = where.next().value as [number, number];
+    while (!zones.zoneAt(lon, lat)) [lon, lat] = where.next().value as [number, number];
+    return { id: `load-${kind}-${n}`, kind, lon, lat, name: `Load ${n}`, actor: 'measure' };
+  });
+  log(`provisioning ${count} devices / đang cấp ${count} thiết bị`);
+  await registry.addMany(batch);
   registry.close();
   stack.app.services.live.syncRegistry(stack.app.services.registry.list());
-  return devices;
+  return batch.map(({ id, kind }) => ({ id, kind }));
 }
 
 /** Readings into the api's live state as its MQTT feed would apply them; each round varies the values, so colours change. */
