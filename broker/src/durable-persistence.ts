@@ -35,10 +35,10 @@ export class DurablePersistence extends IndexedMemoryPersistence {
   /** The incoming QoS 2 identifiers stored per client, so a clean session drops them without a scan. */
   readonly #incoming = new Map<string, Set<number>>();
 
-  /** Opens the store kept in `dataDir`; what it held comes back when aedes sets it up. */
-  static async open(dataDir: string, options: Record<string, unknown> = {}): Promise<DurablePersistence> {
+  /** Opens the store kept in `dataDir`; what it held comes back when aedes sets it up. `compactMinBytes` is for tests. */
+  static async open(dataDir: string, options: Record<string, unknown> = {}, compactMinBytes?: number): Promise<DurablePersistence> {
     const store = new DurablePersistence(options);
-    const { log, live } = await WriteAheadLog.open(join(dataDir, STORE_FILE), () => store.#snapshot());
+    const { log, live } = await WriteAheadLog.open(join(dataDir, STORE_FILE), () => store.#snapshot(), compactMinBytes);
     store.#log = log;
     store.#restored = live;
     return store;

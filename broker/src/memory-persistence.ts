@@ -21,6 +21,9 @@ interface StockStore {
   removeSubscriptions(client: Client, topics: string[]): Promise<void>;
   cleanSubscriptions(client: Client): Promise<void>;
   subscriptionsByClient(client: Client): Promise<{ topic: string; qos: number }[]>;
+  subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string; qos: number }[]>;
+  createRetainedStream(pattern: string): Readable;
+  streamWill(brokers?: Record<string, number>): Readable;
   incomingStorePacket(client: Client, packet: AedesPacket): Promise<void>;
   incomingGetPacket(client: Client, packet: AedesPacket): Promise<AedesPacket>;
   incomingDelPacket(client: Client, packet: AedesPacket): Promise<void>;

@@ -76,7 +76,7 @@ export class WriteAheadLog {
    * Opens (creating) the log at `path` and returns what it holds. `snapshot` gives the live records whenever the log
    * is compacted while running: the state after every record appended so far, encoded as set records.
    */
-  static async open(path: string, snapshot: () => Iterable<Buffer>): Promise<{ log: WriteAheadLog; live: LiveRecords }> {
+  static async open(path: string, snapshot: () => Iterable<Buffer>, compactMinBytes = COMPACT_MIN_BYTES): Promise<{ log: WriteAheadLog; live: LiveRecords }> {
     await mkdir(dirname(path), { recursive: true });
     const file = await readFile(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return Buffer.alloc(0);
@@ -84,7 +84,7 @@ export class WriteAheadLog {
     });
     const { live } = replay(file);
     const bytes = await writeSnapshot(path, [...live].map(([key, value]) => setRecord(key, value)));
-    return { log: new WriteAheadLog(path, await open(path, 'a'), bytes, snapshot), live };
+    return { log: new WriteAheadLog(path, await open(path, 'a'), bytes, snapshot, compactMinBytes), live };
   }
 
   private constructor(
@@ -92,8 +92,9 @@ export class WriteAheadLog {
     private handle: FileHandle,
     private fileBytes: number,
     private readonly snapshot: () => Iterable<Buffer>,
+    private readonly compactMinBytes: number,
   ) {
-    this.compactAt = Math.max(COMPACT_MIN_BYTES, fileBytes * COMPACT_RATIO);
+    this.compactAt = Math.max(compactMinBytes, fileBytes * COMPACT_RATIO);
   }
 
   /** Appends records; the promise resolves once they are on the disk. */
@@ -158,7 +159,7 @@ export class WriteAheadLog {
     await this.handle.close();
     this.fileBytes = await writeSnapshot(this.path, records);
     this.handle = await open(this.path, 'a');
-    this.compactAt = Math.max(COMPACT_MIN_BYTES, this.fileBytes * COMPACT_RATIO);
+    this.compactAt = Math.max(this.compactMinBytes, this.fileBytes * COMPACT_RATIO);
   }
 }
 
