@@ -3,8 +3,8 @@
  * the broker's data directory and read back from it at start. What a device counts on (a QoS 1 message queued for
  * a persistent session such as ingest's, a retained status, a subscription, a will, an incoming QoS 2 message) is
  * answered for only once its record is on the disk; the log commits in groups, so a burst of readings shares one
- * fdatasync. What only spares a duplicate (a sent message's packet identifier, an acknowledgement's delete) is
- * written with the next group without being waited for: lost in a crash, it makes a message come again, never go.
+ * fdatasync. What only spares a duplicate (an acknowledgement's delete) is written with the next group without
+ * being waited for: lost in a crash, it makes a message come again, never go.
  */
 import { join } from 'node:path';
 import type { Client } from 'aedes';
@@ -88,9 +88,15 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     await committed;
   }
 
+  /**
+   * The identifier a QoS 1 message was sent with is not logged: after a restart the session is a new connection,
+   * and the message goes again under a new one, which QoS 1 allows. A QoS 2 message keeps its identifier, and a
+   * PUBREL that replaced its PUBLISH is logged, since exactly-once depends on them.
+   */
   override async outgoingUpdate(client: Client, packet: AedesPacket): Promise<void> {
     const queue = this.outgoingQueue(client.id);
     const seq = queue.update(packet);
+    if (packet.cmd === 'publish' && (packet as { qos?: number }).qos !== 2) return;
     void this.#set(keyOf(OUTGOING, client.id, seq), queue.get(seq) as AedesPacket);
   }
 
