@@ -43,8 +43,8 @@ function frame(op: number, key: string, value: Buffer | undefined): Buffer {
   return record;
 }
 
-/** Reads every whole, intact record; `validBytes` is where the first short or corrupt one starts. */
-export function replay(file: Buffer): { live: LiveRecords; validBytes: number } {
+/** Reads every whole, intact record up to the first short or corrupt one, which a crash mid-write leaves. */
+function replay(file: Buffer): LiveRecords {
   const live: LiveRecords = new Map();
   let at = 0;
   while (at + HEADER_BYTES <= file.length) {
@@ -61,7 +61,7 @@ export function replay(file: Buffer): { live: LiveRecords; validBytes: number } 
     else break;
     at = end;
   }
-  return { live, validBytes: at };
+  return live;
 }
 
 export class WriteAheadLog {
@@ -82,7 +82,7 @@ export class WriteAheadLog {
       if (error.code === 'ENOENT') return Buffer.alloc(0);
       throw error;
     });
-    const { live } = replay(file);
+    const live = replay(file);
     const bytes = await writeSnapshot(path, [...live].map(([key, value]) => setRecord(key, value)));
     return { log: new WriteAheadLog(path, await open(path, 'a'), bytes, snapshot, compactMinBytes), live };
   }
@@ -97,11 +97,10 @@ export class WriteAheadLog {
     this.compactAt = Math.max(compactMinBytes, fileBytes * COMPACT_RATIO);
   }
 
-  /** Appends records; the promise resolves once they are on the disk. */
-  append(...records: Buffer[]): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new Error('the store is closed'));
-    for (const record of records) this.pending.push(record);
+  /** Appends a record; the promise resolves once it is on the disk. */
+  append(record: Buffer): Promise<void> {
+    if (this.failure || this.closed) return refused(this.failure ?? new Error('the store is closed'));
+    this.pending.push(record);
     if (!this.batch) {
       let resolve!: () => void;
       let reject!: (error: Error) => void;
@@ -109,7 +108,7 @@ export class WriteAheadLog {
         resolve = ok;
         reject = fail;
       });
-      // A write nobody waits on (an acknowledgement's delete) must not be an unhandled rejection.
+      // As in refused(): a write nobody waits on must not be an unhandled rejection.
       promise.catch(() => undefined);
       this.batch = { promise, resolve, reject };
       this.flushing ??= new Promise((next) => setImmediate(next)).then(() => this.flush());
@@ -161,6 +160,13 @@ export class WriteAheadLog {
     this.handle = await open(this.path, 'a');
     this.compactAt = Math.max(this.compactMinBytes, this.fileBytes * COMPACT_RATIO);
   }
+}
+
+/** A rejected promise that is no unhandled rejection when nobody waits on it (an acknowledgement's delete). */
+function refused(error: Error): Promise<void> {
+  const promise = Promise.reject(error);
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** Writes the records to a new file and renames it over `path`, syncing both, so a crash leaves the old or the new. */
