@@ -8,7 +8,7 @@
  * a crash mid-write leaves a short or corrupt last record, which opening the log drops. Opening also compacts: the
  * file is rewritten with the live records only, and so is it whenever it has grown far past what is live.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -78,13 +78,19 @@ export class WriteAheadLog {
    */
   static async open(path: string, snapshot: () => Iterable<Buffer>, compactMinBytes = COMPACT_MIN_BYTES): Promise<{ log: WriteAheadLog; live: LiveRecords }> {
     await mkdir(dirname(path), { recursive: true });
-    const file = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return Buffer.alloc(0);
+    await lock(path);
+    try {
+      const file = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return Buffer.alloc(0);
+        throw error;
+      });
+      const live = replay(file);
+      const bytes = await writeSnapshot(path, [...live].map(([key, value]) => setRecord(key, value)));
+      return { log: new WriteAheadLog(path, await open(path, 'a'), bytes, snapshot, compactMinBytes), live };
+    } catch (error) {
+      await unlink(`${path}.lock`).catch(() => undefined);
       throw error;
-    });
-    const live = replay(file);
-    const bytes = await writeSnapshot(path, [...live].map(([key, value]) => setRecord(key, value)));
-    return { log: new WriteAheadLog(path, await open(path, 'a'), bytes, snapshot, compactMinBytes), live };
+    }
   }
 
   private constructor(
@@ -122,6 +128,7 @@ export class WriteAheadLog {
     this.closed = true;
     while (this.flushing) await this.flushing;
     await this.handle.close();
+    await unlink(`${this.path}.lock`).catch(() => undefined);
   }
 
   private async flush(): Promise<void> {
@@ -159,6 +166,39 @@ export class WriteAheadLog {
     this.fileBytes = await writeSnapshot(this.path, records);
     this.handle = await open(this.path, 'a');
     this.compactAt = Math.max(this.compactMinBytes, this.fileBytes * COMPACT_RATIO);
+  }
+}
+
+/**
+ * Two brokers appending to one log would interleave their records: the second to open it is refused while the
+ * process that holds its lock file lives. A lock left by a killed broker is taken over.
+ */
+async function lock(path: string): Promise<void> {
+  const lockPath = `${path}.lock`;
+  for (;;) {
+    try {
+      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(await readFile(lockPath, 'utf8').catch(() => ''));
+    if (holder > 0 && isAlive(holder)) {
+      throw new Error(
+        `${path} is in use by process ${holder}: one broker per data directory (remove ${lockPath} if no broker runs there)\n` +
+          `${path} đang được tiến trình ${holder} dùng: mỗi thư mục dữ liệu chỉ một broker (xóa ${lockPath} nếu không có broker nào chạy ở đó)`,
+      );
+    }
+    await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,5 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
-import { appendFileSync, statSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -106,6 +106,19 @@ describe('the broker durable store', () => {
     await second.destroy();
     const third = await open(dir, 'b3');
     expect(await counters(third)).toEqual([1, 2, 3, 4]);
+    await third.destroy();
+  });
+
+  it('refuses a second broker on the same data directory, and takes over the lock a killed one left', async () => {
+    const dir = newDir();
+    const first = await open(dir, 'b1');
+    await expect(DurablePersistence.open(dir)).rejects.toThrow(/in use by process/);
+    await first.destroy();
+    const second = await open(dir, 'b2');
+    await second.destroy();
+    const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+    writeFileSync(join(dir, `${STORE_FILE}.lock`), String(gone));
+    const third = await open(dir, 'b3');
     await third.destroy();
   });
 
