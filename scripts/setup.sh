@@ -12,8 +12,8 @@ missing=()
 if [ -z "${INFLUX_URL:-}" ] || [ "$mode" = test ]; then
   command -v influxd >/dev/null || missing+=(influxdb)
 fi
-# The broker's durable store (sessions, retained statuses, QoS 1 messages not yet delivered).
-if [ -z "${REDIS_URL:-}" ] || [ "$mode" = test ]; then
+# The tests of the broker's Redis store (REDIS_URL); the broker's own store needs nothing installed.
+if [ "$mode" = test ]; then
   command -v redis-server >/dev/null || missing+=(redis-server)
 fi
 if [ "$mode" = bench ]; then
@@ -32,7 +32,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # The packages enable and start influxdb.service on :8086, redis-server.service on :6379 and
-    # mosquitto.service on :1883, where the launcher's own influxd, redis-server and broker bind.
+    # mosquitto.service on :1883, where the launcher's own influxd, the tests' redis-server and the broker bind.
     for unit in influxdb redis-server mosquitto; do
       if [[ " ${missing[*]} " == *" $unit "* ]] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
         if systemctl disable --now "$unit" >/dev/null 2>&1; then
@@ -45,7 +45,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   else
     echo "setup: missing Debian packages: ${missing[*]}" >&2
     echo "       install them with: sudo apt-get install ${missing[*]}" >&2
-    echo "       (or set INFLUX_URL and REDIS_URL to use servers you already run)" >&2
+    echo "       (or set INFLUX_URL to use a server you already run)" >&2
     exit 1
   fi
 fi

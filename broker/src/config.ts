@@ -27,7 +27,11 @@ export const BrokerConfigSchema = Type.Object({
   CONNECT_BACKOFF_MAX_ADDRESS_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 900 }),
   /** Comma-separated addresses never refused as a whole (the platform's own services); `none` for none. */
   CONNECT_TRUSTED_ADDRESSES: Type.String({ default: '127.0.0.1,::1,::ffff:127.0.0.1' }),
-  /** The durable store for sessions, retained messages and undelivered QoS 1 messages; unset keeps them in memory (tests). */
+  /**
+   * Where sessions, retained messages and undelivered QoS 1 messages are kept: `file`, a write-ahead log in DATA_DIR
+   * (the default), or `memory`, lost when the broker stops. REDIS_URL, when set, puts them in Redis instead.
+   */
+  BROKER_STORE: Type.Union([Type.Literal('file'), Type.Literal('memory')], { default: 'file' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /**
    * Queued messages a persistent session (ingest's) gets when it reconnects: the Redis store delivers only this many

@@ -13,8 +13,24 @@ import aedesPacket from 'aedes-packet';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
 import type { AedesPersistence } from 'aedes-persistence';
 
-/** The stock store's outgoing methods, the ones replaced here (aedes-persistence publishes no types for its parts). */
+/** The stock store's methods used here and by the durable store (aedes-persistence publishes no types for its parts). */
 interface StockStore {
+  setup(broker: unknown): Promise<void>;
+  storeRetained(packet: AedesPacket): Promise<void>;
+  addSubscriptions(client: Client, subs: { topic: string; qos: number }[]): Promise<void>;
+  removeSubscriptions(client: Client, topics: string[]): Promise<void>;
+  cleanSubscriptions(client: Client): Promise<void>;
+  subscriptionsByClient(client: Client): Promise<{ topic: string; qos: number }[]>;
+  subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string; qos: number }[]>;
+  createRetainedStream(pattern: string): Readable;
+  streamWill(brokers?: Record<string, number>): Readable;
+  incomingStorePacket(client: Client, packet: AedesPacket): Promise<void>;
+  incomingGetPacket(client: Client, packet: AedesPacket): Promise<AedesPacket>;
+  incomingDelPacket(client: Client, packet: AedesPacket): Promise<void>;
+  cleanIncoming(client: Client): Promise<void>;
+  putWill(client: Client, packet: AedesPacket): Promise<void>;
+  delWill(client: Client): Promise<AedesPacket | undefined>;
+  destroy(): Promise<void>;
   outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket): Promise<void>;
   outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void>;
   outgoingUpdate(client: Client, packet: AedesPacket): Promise<void>;
@@ -46,16 +62,32 @@ export class OutgoingQueue {
     return this.entries.size;
   }
 
-  enqueue(packet: AedesPacket): void {
+  /** Queues a copy of the packet; returns its place in the queue, which names it for good (the durable store's key). */
+  enqueue(packet: AedesPacket): { seq: number; stored: AedesPacket } {
     const seq = ++this.sequence;
     const stored = new Packet(packet);
+    this.restore(seq, stored);
+    return { seq, stored };
+  }
+
+  /** Puts back a message queued at `seq` before a restart; messages must come back in the order they were queued. */
+  restore(seq: number, stored: AedesPacket): void {
+    this.sequence = Math.max(this.sequence, seq);
     this.entries.set(seq, stored);
     const origin = originOf(stored);
     if (origin !== undefined && !this.byOrigin.has(origin)) this.byOrigin.set(origin, seq);
+    this.index(stored.messageId, seq);
   }
 
-  /** Records the packet identifier a queued message was sent with, or swaps a PUBLISH for its PUBREL (QoS 2). */
-  update(packet: AedesPacket): void {
+  get(seq: number): AedesPacket | undefined {
+    return this.entries.get(seq);
+  }
+
+  /**
+   * Records the packet identifier a queued message was sent with, or swaps a PUBLISH for its PUBREL (QoS 2);
+   * returns the place of the entry it changed.
+   */
+  update(packet: AedesPacket): number {
     const origin = originOf(packet);
     const seq = origin === undefined ? undefined : this.byOrigin.get(origin);
     if (seq !== undefined) {
@@ -63,7 +95,7 @@ export class OutgoingQueue {
       this.unindex(entry.messageId, seq);
       entry.messageId = packet.messageId;
       this.index(packet.messageId, seq);
-      return;
+      return seq;
     }
     const sameId = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId)?.[0];
     const entry = sameId === undefined ? undefined : this.entries.get(sameId);
@@ -73,13 +105,13 @@ export class OutgoingQueue {
       this.entries.set(sameId, packet);
       const replacementOrigin = originOf(packet);
       if (replacementOrigin !== undefined) this.byOrigin.set(replacementOrigin, sameId);
-      return;
+      return sameId;
     }
     throw new Error('no such packet');
   }
 
-  /** Removes and returns the oldest message sent with this identifier. */
-  clear(messageId: number | undefined): AedesPacket | undefined {
+  /** Removes and returns the oldest message sent with this identifier, with its place in the queue. */
+  clear(messageId: number | undefined): { seq: number; packet: AedesPacket } | undefined {
     if (messageId === undefined) return undefined;
     const seq = this.byMessageId.get(messageId)?.[0];
     if (seq === undefined) return undefined;
@@ -88,7 +120,7 @@ export class OutgoingQueue {
     this.entries.delete(seq);
     const origin = originOf(entry);
     if (origin !== undefined && this.byOrigin.get(origin) === seq) this.byOrigin.delete(origin);
-    return entry;
+    return { seq, packet: entry };
   }
 
   snapshot(): AedesPacket[] {
@@ -116,10 +148,11 @@ function originOf(packet: AedesPacket): string | undefined {
   return packet.brokerId === undefined ? undefined : `${packet.brokerId}\u0000${packet.brokerCounter}`;
 }
 
-class IndexedMemoryPersistence extends StockMemoryPersistence {
+/** The stock store with indexed outgoing queues; the durable store (durable-persistence.ts) builds on it. */
+export class IndexedMemoryPersistence extends StockMemoryPersistence {
   readonly #outgoing = new Map<string, OutgoingQueue>();
 
-  #queue(clientId: string): OutgoingQueue {
+  protected outgoingQueue(clientId: string): OutgoingQueue {
     let queue = this.#outgoing.get(clientId);
     if (!queue) {
       queue = new OutgoingQueue();
@@ -129,19 +162,19 @@ class IndexedMemoryPersistence extends StockMemoryPersistence {
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket): Promise<void> {
-    this.#queue(sub.clientId).enqueue(packet);
+    this.outgoingQueue(sub.clientId).enqueue(packet);
   }
 
   override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
-    for (const sub of subs) this.#queue(sub.clientId).enqueue(packet);
+    for (const sub of subs) this.outgoingQueue(sub.clientId).enqueue(packet);
   }
 
   override async outgoingUpdate(client: Client, packet: AedesPacket): Promise<void> {
-    this.#queue(client.id).update(packet);
+    this.outgoingQueue(client.id).update(packet);
   }
 
   override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket | undefined> {
-    return this.#outgoing.get(client.id)?.clear(packet.messageId);
+    return this.#outgoing.get(client.id)?.clear(packet.messageId)?.packet;
   }
 
   override outgoingStream(client: Client): Readable {
@@ -150,7 +183,7 @@ class IndexedMemoryPersistence extends StockMemoryPersistence {
   }
 }
 
-/** The broker's default persistence: in memory, with aedes' callback interface over the indexed store. */
+/** The broker's store when nothing must outlive it (BROKER_STORE=memory): aedes' callback interface over the indexed store. */
 export function createMemoryPersistence(options: Record<string, unknown> = {}): AedesPersistence {
   return new CallBackPersistence((opts) => new IndexedMemoryPersistence(opts), options);
 }

@@ -14,6 +14,7 @@ import { createBrokerMetrics } from './metrics.js';
 import { warmPacketCaches } from './packet-caches.js';
 import { guardConnection } from './packet-size-guard.js';
 import { createPersistence } from './persistence.js';
+import { acknowledgeAfterStoring } from './acknowledge-after-store.js';
 
 export interface RunningBroker {
   broker: Aedes;
@@ -28,7 +29,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const registry = DeviceRegistry.open(join(config.DATA_DIR, 'registry.db'));
   const metricsRegistry = createMetricsRegistry('broker');
   const metrics = createBrokerMetrics(metricsRegistry);
-  const store = createPersistence(config.REDIS_URL, config.BROKER_MAX_SESSION_DELIVERY, logger);
+  const store = await createPersistence(config, logger);
   const broker = await createDeviceBroker({
     registry,
     serviceSecret: config.MQTT_SERVICE_SECRET,
@@ -47,6 +48,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     }),
     persistence: store.persistence,
   });
+  acknowledgeAfterStoring(broker);
 
   // One reason per connection: bytes that both end mid-packet and fail to parse are one hostile connection, not two.
   // Hostile bytes are logged at debug: under attack they come by the thousand, and the counter is what an operator

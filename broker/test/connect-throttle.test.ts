@@ -70,9 +70,11 @@ describe('brute force at CONNECT', () => {
     dir?.cleanup();
   });
 
+  // Each case starts a broker of its own on the shared registry and they all run until the end; a durable store
+  // admits one broker per data directory, and these need none.
   const start = async (env: Record<string, string>) => {
     const running = await startBroker(
-      readBrokerConfig({ DATA_DIR: dir.path, MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', BROKER_METRICS_PORT: '0', MQTT_SERVICE_SECRET: 'test-service-secret-0123456789', ...env }),
+      readBrokerConfig({ DATA_DIR: dir.path, BROKER_STORE: 'memory', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', BROKER_METRICS_PORT: '0', MQTT_SERVICE_SECRET: 'test-service-secret-0123456789', ...env }),
       createLogger('test', 'silent'),
     );
     brokers.push(running);

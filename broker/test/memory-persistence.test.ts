@@ -24,14 +24,14 @@ describe('the broker memory persistence', () => {
     // Sent with wrapping packet identifiers, as a session holding more than 65,535 in flight is.
     for (let counter = 1; counter <= total; counter++) queue.update({ ...publish(counter), messageId: idOf(counter) } as AedesPacket);
     // Out of order: every odd one of the first 60,000 is acknowledged first.
-    for (let counter = 1; counter <= 60_000; counter += 2) expect(queue.clear(idOf(counter))?.brokerCounter).toBe(counter);
+    for (let counter = 1; counter <= 60_000; counter += 2) expect(queue.clear(idOf(counter))?.packet.brokerCounter).toBe(counter);
     const left = queue.snapshot().map((packet) => packet.brokerCounter);
     expect(left).toHaveLength(total - 30_000);
     expect(left.slice(0, 3)).toEqual([2, 4, 6]);
     expect(left.every((counter, index) => index === 0 || counter > (left[index - 1] as number))).toBe(true);
     // A shared identifier is the oldest holder's: 65,537 was sent as 2, after 2 itself.
-    expect(queue.clear(2)?.brokerCounter).toBe(2);
-    expect(queue.clear(2)?.brokerCounter).toBe(65_537);
+    expect(queue.clear(2)?.packet.brokerCounter).toBe(2);
+    expect(queue.clear(2)?.packet.brokerCounter).toBe(65_537);
     expect(queue.clear(2)).toBeUndefined();
   });
 
@@ -42,7 +42,7 @@ describe('the broker memory persistence', () => {
     queue.update({ cmd: 'pubrel', messageId: 7 } as unknown as AedesPacket);
     expect(queue.snapshot()).toEqual([{ cmd: 'pubrel', messageId: 7 }]);
     expect(() => queue.update({ ...publish(2), messageId: 8 } as AedesPacket)).toThrow('no such packet');
-    expect(queue.clear(7)).toEqual({ cmd: 'pubrel', messageId: 7 });
+    expect(queue.clear(7)?.packet).toEqual({ cmd: 'pubrel', messageId: 7 });
     expect(queue.size).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger, startRedisServer, type LocalRedis } from '@city/platform';
 import { tempDir } from '@city/platform/testing';
-import { createPersistence } from '../src/persistence.js';
+import { createRedisPersistence } from '../src/redis-persistence.js';
 
 const require = createRequire(import.meta.url);
 type AbstractTest = (name: string, body: (t: AbstractContext) => Promise<void>) => void;
@@ -60,7 +60,7 @@ describe('the broker persistence on Redis passes aedes-persistence’s abstract 
     testAsync: true,
     persistence: async () => {
       await admin.flushdb();
-      return createPersistence(redis.url, 1000, createLogger('test', 'silent')).persistence;
+      return createRedisPersistence(redis.url, 1000, createLogger('test', 'silent')).persistence;
     },
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The whole platform for fault tests: InfluxDB and Redis as the launcher runs them, and the broker, ingest and
+ * The whole platform for fault tests: InfluxDB as the launcher runs it, and the broker, ingest and
  * the api as separate child processes on fixed random ports, each of which a test may kill and start again.
  * The load generator runs against it as `npm run load` would.
  */
@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, influxQuery, isPortOpen, startInfluxd, startRedisServer, type LocalInfluxd, type LocalRedis } from '@city/platform';
+import { createLogger, influxQuery, isPortOpen, startInfluxd, type LocalInfluxd } from '@city/platform';
 import { freePort, readMetric, tempDir } from '@city/platform/testing';
 import { serviceProcess, type ServiceProcess } from './service-process.js';
 
@@ -28,7 +28,6 @@ export interface LoadSummary {
 export interface PlatformStack {
   dataDir: string;
   influx: LocalInfluxd;
-  redis: LocalRedis;
   mqttUrl: string;
   serviceSecret: string;
   broker: ServiceProcess;
@@ -60,7 +59,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const dir = tempDir('city-faults-');
   const logger = createLogger('faults', process.env.TEST_LOG_LEVEL ?? 'silent');
   const influx = await startInfluxd({ dataDir: dir.path, httpPort: 0, logger });
-  const redis = await startRedisServer({ dataDir: dir.path, port: 0, logger });
   const [mqttPort, brokerMetricsPort, ingestMetricsPort, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort()] as const;
   const serviceSecret = randomBytes(24).toString('base64url');
   const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
@@ -72,7 +70,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     MQTT_PORT: String(mqttPort),
     MQTT_URL: mqttUrl,
     MQTT_SERVICE_SECRET: serviceSecret,
-    REDIS_URL: redis.url,
     INFLUX_URL: influx.url,
     BROKER_METRICS_PORT: String(brokerMetricsPort),
     INGEST_METRICS_PORT: String(ingestMetricsPort),
@@ -96,7 +93,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await Promise.all([...loads].map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))));
     await Promise.all([api.stop(), ingest.stop()]);
     await broker.stop();
-    await Promise.all([redis.stop(), influx.stop()]);
+    await influx.stop();
     dir.cleanup();
   };
   try {
@@ -133,7 +130,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   return {
     dataDir: dir.path,
     influx,
-    redis,
     mqttUrl,
     serviceSecret,
     broker,

@@ -66,7 +66,7 @@ describe.each(long ? (['SIGTERM', 'SIGKILL'] as const) : (['SIGTERM'] as const))
     }));
     let outcome: Parameters<typeof recordOutcome>[0] = {
       id: `broker-restart-${signal.toLowerCase()}`,
-      fault: `broker ${signal} and restarted (Redis persistence)`,
+      fault: `broker ${signal} and restarted (durable store)`,
       load: `load generator --sdk, ${DEVICES} devices, ${RATE} readings/s, QoS 1, ${DURATION_S} s`,
       lost: 'not measured (test failed early)',
       recoverySeconds: null,

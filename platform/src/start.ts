@@ -1,7 +1,7 @@
 /**
- * `npm start`: the whole platform on one machine. InfluxDB and the broker's Redis run as plain children of
- * this process (unless INFLUX_URL or REDIS_URL point elsewhere); the services run under concurrently, which prefixes their
- * logs, restarts a crashed one and stops them all on Ctrl-C.
+ * `npm start`: the whole platform on one machine. InfluxDB runs as a plain child of this process (unless
+ * INFLUX_URL points elsewhere); the services run under concurrently, which prefixes their logs, restarts a crashed
+ * one and stops them all on Ctrl-C. The broker keeps its durable store in DATA_DIR (or in Redis at REDIS_URL).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,7 +10,6 @@ import { concurrently } from 'concurrently';
 import { Type } from '@sinclair/typebox';
 import { readConfig } from './env-config.js';
 import { startInfluxd } from './influxd.js';
-import { startRedisServer } from './redis-server.js';
 import { createLogger } from './logger.js';
 import { loadOrCreateServiceSecret } from './service-secret.js';
 import { waitForPort } from './wait-for.js';
@@ -20,7 +19,6 @@ const LauncherConfig = Type.Object({
   INFLUX_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   INFLUX_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8086 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-  REDIS_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 6379 }),
   MQTT_SERVICE_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   MQTT_PORT: Type.Integer({ default: 1883 }),
   BROKER_METRICS_PORT: Type.Integer({ default: 9101 }),
@@ -45,9 +43,6 @@ mkdirSync(dataDir, { recursive: true });
 const startedServers: { stop(): Promise<void> }[] = [];
 const influx = config.INFLUX_URL ? undefined : await startLocal(() => startInfluxd({ dataDir, httpPort: config.INFLUX_PORT, logger }));
 const influxUrl = config.INFLUX_URL ?? (influx as NonNullable<typeof influx>).url;
-// The broker's durable store: without it a broker restart would lose what it accepted but had not delivered.
-const redis = config.REDIS_URL ? undefined : await startLocal(() => startRedisServer({ dataDir, port: config.REDIS_PORT, logger }));
-const redisUrl = config.REDIS_URL ?? (redis as NonNullable<typeof redis>).url;
 
 const services: Service[] = [
   { name: 'broker', entry: 'broker/src/index.ts', port: config.MQTT_PORT },
@@ -60,7 +55,6 @@ const env = {
   ...process.env,
   DATA_DIR: dataDir,
   INFLUX_URL: influxUrl,
-  REDIS_URL: redisUrl,
   MQTT_URL: process.env.MQTT_URL ?? `mqtt://127.0.0.1:${config.MQTT_PORT}`,
   MQTT_SERVICE_SECRET: config.MQTT_SERVICE_SECRET ?? loadOrCreateServiceSecret(resolve(dataDir, 'service-secret')),
 };
@@ -87,7 +81,7 @@ await result.catch(() => undefined);
 await Promise.all(startedServers.map((server) => server.stop()));
 process.exit(0);
 
-/** Nothing can run without InfluxDB and Redis: say why one did not start, and what to do, instead of a stack trace. */
+/** Nothing can run without InfluxDB: say why it did not start, and what to do, instead of a stack trace. */
 async function startLocal<T extends { stop(): Promise<void> }>(start: () => Promise<T>): Promise<T> {
   try {
     const server = await start();
@@ -106,7 +100,7 @@ function printBanner(): void {
     'City operations platform is running / Nền tảng vận hành đô thị đang chạy',
     `  MQTT broker      mqtt://localhost:${config.MQTT_PORT}`,
     `  InfluxDB         ${influxUrl}${influx ? ` (local, data in ${dataDir}/influxdb)` : ''}`,
-    `  Redis (broker)   ${redisUrl}${redis ? ` (local, data in ${dataDir}/redis)` : ''}`,
+    `  Broker store     ${config.REDIS_URL ?? `${dataDir}/broker-store.log`}`,
     `  Broker metrics   http://localhost:${config.BROKER_METRICS_PORT}/metrics`,
     `  Ingest metrics   http://localhost:${config.INGEST_METRICS_PORT}/metrics`,
     ...(services.some((service) => service.name === 'api')

@@ -37,14 +37,4 @@ describe('the launcher', () => {
     expect(stderr).toContain('đang bị chiếm');
     expect(stderr).not.toMatch(/\n\s+at /);
   });
-
-  it('stops at once with what to do when the local Redis port is taken', async () => {
-    const { port, code, stderr } = await launchWithPortTaken((port) => ({ INFLUX_URL: 'http://127.0.0.1:1', REDIS_PORT: String(port), REDIS_URL: '' }));
-    expect(code).toBe(1);
-    expect(stderr).toContain(`127.0.0.1:${port} is already in use`);
-    expect(stderr).toContain('REDIS_PORT');
-    expect(stderr).toContain(`REDIS_URL=redis://127.0.0.1:${port}`);
-    expect(stderr).toContain('đang bị chiếm');
-    expect(stderr).not.toMatch(/\n\s+at /);
-  });
 });
