@@ -3,9 +3,8 @@
  * broker into the same InfluxDB. One consumer at a time: both would otherwise split the two cores between them,
  * and the faster one would be measured on the CPU the slower one left it. Rounds alternate ours / Node-RED so
  * that the machine's drift hits both. Each round publishes a fixed stream at a rate above what either takes
- * and counts the points that reach InfluxDB. The target is taken on the platform as it runs (the broker keeps
- * ingest's persistent session in Redis); the full run adds a pair with the broker's in-memory store, which tells
- * the broker's share of ingest's rate from ingest's own.
+ * and counts the points that reach InfluxDB, on the platform as it runs (the broker keeps ingest's persistent
+ * session in its durable store).
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -39,12 +38,8 @@ interface ConsumerProbe {
 }
 
 type Consumer = 'ingest' | 'node-red';
-/** Where the broker keeps persistent sessions (ingest's) and the QoS 1 messages in flight to them. */
-type SessionStore = 'redis' | 'memory';
-
 interface RoundResult {
   consumer: Consumer;
-  store: SessionStore;
   sent: number;
   stored: number;
   /** Points stored per second, from the start of publishing until the last point counted. */
@@ -56,7 +51,6 @@ interface RoundResult {
   stillWriting: boolean;
   consumerCpuS: number;
   brokerCpuS: number;
-  redisCpuS: number;
   influxdCpuS: number;
   /** Consumer CPU per thousand stored readings. */
   cpuMsPerThousand: number;
@@ -72,29 +66,25 @@ export const nodeRed: Measurement = {
   async run(ctx) {
     const install = await ensureNodeRed(ctx.progress);
     const plan: Plan = ctx.quick ? { rate: 20_000, durationS: 3, drainS: 4 } : { rate: 20_000, durationS: 10, drainS: 10 };
-    const stages: { store: SessionStore; pairs: number }[] = ctx.quick ? [{ store: 'redis', pairs: 1 }] : [{ store: 'redis', pairs: 2 }, { store: 'memory', pairs: 1 }];
-    const total = stages.reduce((sum, stage) => sum + 2 * stage.pairs, 0);
+    const pairs = ctx.quick ? 1 : 2;
     const rounds: RoundResult[] = [];
-    for (const { store, pairs } of stages) {
-      ctx.progress(`starting influxd, broker (sessions in ${store}) and ingest / khởi động influxd, broker (phiên lưu trong ${store}) và ingest`);
-      // No REDIS_URL (empty is unset) leaves the broker its in-memory session store.
-      const stack = await startPlatform({ env: { DEVICE_RATE_LIMIT: String(DEVICE_RATE_LIMIT), DEVICE_RATE_BURST: String(2 * DEVICE_RATE_LIMIT), ...(store === 'memory' ? { REDIS_URL: '' } : {}) } });
-      try {
-        // The api takes telemetry too; it would compete with both consumers for the cores.
-        await stack.api.stop();
-        await influxQuery(stack.influx.url, undefined, `CREATE DATABASE "${NODE_RED_DB}"`);
-        for (let pair = 0; pair < pairs; pair++) {
-          for (const consumer of ['ingest', 'node-red'] as const) {
-            const n = rounds.length + 1;
-            ctx.progress(`round ${n}/${total}: ${consumer}, ${plan.rate} readings/s offered for ${plan.durationS} s / lượt ${n}/${total}: ${consumer}`);
-            const result = consumer === 'ingest' ? await ingestRound(stack, plan) : await nodeRedRound(stack, ctx, install.entry, n, plan);
-            ctx.progress(`${consumer}: ${result.stored}/${result.sent} stored, ${Math.round(result.rate)} readings/s / đã lưu ${result.stored}/${result.sent}`);
-            rounds.push({ ...result, store });
-          }
+    ctx.progress('starting influxd, broker and ingest / khởi động influxd, broker và ingest');
+    const stack = await startPlatform({ env: { DEVICE_RATE_LIMIT: String(DEVICE_RATE_LIMIT), DEVICE_RATE_BURST: String(2 * DEVICE_RATE_LIMIT) } });
+    try {
+      // The api takes telemetry too; it would compete with both consumers for the cores.
+      await stack.api.stop();
+      await influxQuery(stack.influx.url, undefined, `CREATE DATABASE "${NODE_RED_DB}"`);
+      for (let pair = 0; pair < pairs; pair++) {
+        for (const consumer of ['ingest', 'node-red'] as const) {
+          const n = rounds.length + 1;
+          ctx.progress(`round ${n}/${2 * pairs}: ${consumer}, ${plan.rate} readings/s offered for ${plan.durationS} s / lượt ${n}/${2 * pairs}: ${consumer}`);
+          const result = consumer === 'ingest' ? await ingestRound(stack, plan) : await nodeRedRound(stack, ctx, install.entry, n, plan);
+          ctx.progress(`${consumer}: ${result.stored}/${result.sent} stored, ${Math.round(result.rate)} readings/s / đã lưu ${result.stored}/${result.sent}`);
+          rounds.push(result);
         }
-      } finally {
-        await stack.close();
       }
+    } finally {
+      await stack.close();
     }
     return summarize(rounds, plan, install.versions);
   },
@@ -106,7 +96,7 @@ interface Plan {
   drainS: number;
 }
 
-async function ingestRound(stack: PlatformStack, plan: Plan): Promise<Omit<RoundResult, 'store'>> {
+async function ingestRound(stack: PlatformStack, plan: Plan): Promise<RoundResult> {
   if (!stack.ingest.running) await stack.ingest.start();
   const probe = { cpuSeconds: () => stack.ingestMetric('process_cpu_seconds_total'), pendingAcks: () => stack.ingestMetric('ingest_pending_acks') };
   try {
@@ -118,7 +108,7 @@ async function ingestRound(stack: PlatformStack, plan: Plan): Promise<Omit<Round
   }
 }
 
-async function nodeRedRound(stack: PlatformStack, ctx: BenchContext, entry: string, index: number, plan: Plan): Promise<Omit<RoundResult, 'store'>> {
+async function nodeRedRound(stack: PlatformStack, ctx: BenchContext, entry: string, index: number, plan: Plan): Promise<RoundResult> {
   const userDir = join(ctx.dataDir, `node-red-${index}`);
   mkdirSync(userDir, { recursive: true });
   const influx = new URL(stack.influx.url);
@@ -144,9 +134,9 @@ async function dropSession(stack: PlatformStack, clientId: string): Promise<void
 }
 
 /** CPU time so far of the servers both consumers share. */
-async function serversCpu(stack: PlatformStack): Promise<{ broker: number; redis: number; influxd: number }> {
+async function serversCpu(stack: PlatformStack): Promise<{ broker: number; influxd: number }> {
   const of = (pid: number | undefined) => (pid === undefined ? Number.NaN : processCpuSeconds(pid));
-  return { broker: await stack.brokerMetric('process_cpu_seconds_total'), redis: of(stack.redis.pid), influxd: of(stack.influx.pid) };
+  return { broker: await stack.brokerMetric('process_cpu_seconds_total'), influxd: of(stack.influx.pid) };
 }
 
 async function countPoints(stack: PlatformStack, db: string, sinceMs: number): Promise<number> {
@@ -159,7 +149,7 @@ async function countPoints(stack: PlatformStack, db: string, sinceMs: number): P
  * stops rising, or the round's time (publishing and the drain after it, from the first point) runs out; then
  * the generator is stopped, as a shared machine may slow it past its duration.
  */
-async function measureRound(stack: PlatformStack, consumer: Consumer, db: string, plan: Plan, probe: ConsumerProbe): Promise<Omit<RoundResult, 'nodeRedErrors' | 'store'>> {
+async function measureRound(stack: PlatformStack, consumer: Consumer, db: string, plan: Plan, probe: ConsumerProbe): Promise<Omit<RoundResult, 'nodeRedErrors'>> {
   const since = Date.now();
   const [cpuBefore, serversBefore] = [await probe.cpuSeconds(), await serversCpu(stack)];
   const load = runLoad({ dataDir: stack.dataDir, mqttUrl: stack.mqttUrl, devices: DEVICES, rate: plan.rate, durationS: plan.durationS, qos: 1, payload: 'traffic', deviceRateLimit: DEVICE_RATE_LIMIT });
@@ -217,7 +207,6 @@ async function measureRound(stack: PlatformStack, consumer: Consumer, db: string
     stillWriting,
     consumerCpuS: round(cpuAfter - cpuBefore, 2),
     brokerCpuS: round(serversAfter.broker - serversBefore.broker, 2),
-    redisCpuS: round(serversAfter.redis - serversBefore.redis, 2),
     influxdCpuS: round(serversAfter.influxd - serversBefore.influxd, 2),
     cpuMsPerThousand: round(((cpuAfter - cpuBefore) * 1e6) / Math.max(1, stored), 1),
     ...(pending.length ? { meanPendingAcks: Math.round(pending.reduce((a, b) => a + b, 0) / pending.length) } : {}),
@@ -252,12 +241,10 @@ function compare(rounds: RoundResult[]) {
 const list = (values: (number | string | undefined)[]) => values.join(', ');
 
 function summarize(rounds: RoundResult[], plan: Plan, versions: Record<string, string>) {
-  const main = compare(rounds.filter((r) => r.store === 'redis'));
-  const memoryRounds = rounds.filter((r) => r.store === 'memory');
-  const memory = memoryRounds.length ? compare(memoryRounds) : undefined;
+  const main = compare(rounds);
   const pairs = main.ours.length;
   const notes = [
-    `One consumer at a time, alternating ingest / Node-RED ${pairs}× on the platform as it runs (broker sessions in Redis): ${DEVICES} bare device connections publish ${plan.rate} readings/s offered (QoS 1, traffic payloads) for ${plan.durationS} s per round; points counted in InfluxDB (ingest: database city, Node-RED: database ${NODE_RED_DB}). A rate is stored points over the time from the first publish to the last point counted, at most ${plan.drainS} s after publishing ended; the target is the geometric mean of the pairs' ratios.`,
+    `One consumer at a time, alternating ingest / Node-RED ${pairs}× on the platform as it runs (ingest's session in the broker's durable store): ${DEVICES} bare device connections publish ${plan.rate} readings/s offered (QoS 1, traffic payloads) for ${plan.durationS} s per round; points counted in InfluxDB (ingest: database city, Node-RED: database ${NODE_RED_DB}). A rate is stored points over the time from the first publish to the last point counted, at most ${plan.drainS} s after publishing ended; the target is the geometric mean of the pairs' ratios.`,
     `The Node-RED flow is mqtt in (QoS 1, JSON, clean session, the node's default) → function (fields, device_id tag, ts as time) → influxdb out (1.x, one HTTP write per message, as the node does); Node-RED ${versions['node-red']} with node-red-contrib-influxdb ${versions['node-red-contrib-influxdb']} on the same Node as the platform (Node-RED 5 needs Node 22). It acknowledges each message to the broker on receipt, before InfluxDB has it; ingest only once the batch is in InfluxDB or its spool.`,
     `Per-pair ratios ${list(main.pairRatios)} show the run's noise; the machine is shared, so compare ratios, not absolute rates.`,
     `CPU per 1,000 stored readings: ingest ${main.ingestCpu.toFixed(0)} ms, Node-RED ${main.nodeRedCpu.toFixed(0)} ms (${main.cpuRatio.toFixed(1)}× ingest's); this ratio depends far less on what else the machine runs than the rates do.`,
@@ -272,14 +259,8 @@ function summarize(rounds: RoundResult[], plan: Plan, versions: Record<string, s
   if (starved.length)
     notes.push(
       `Ingest held few unacknowledged messages (mean ${list(starved.map((r) => r.meanPendingAcks))}) in ${starved.length} of ${pairs} round(s): it waited for the broker's deliveries (broker CPU ${list(starved.map((r) => r.brokerCpuS))} s against ingest's ${list(starved.map((r) => r.consumerCpuS))} s). ` +
-        'Ingest\'s session is persistent, so the broker keeps every QoS 1 message in flight to it in Redis (aedes-persistence-redis: outgoingEnqueueCombi, outgoingUpdate, outgoingClearMessageId per message, BROKER_CONCURRENCY messages at a time); Node-RED\'s clean session skips that store. CPU profiles taken while building this measurement (25 s of an ingest round): ingest 85 % idle; the broker 55 % idle, and of its busy time ioredis 24 %, msgpack-lite 8 %, aedes-persistence-redis and persistence.ts 4 %, garbage collection 15 %: the limit is the broker\'s round trips to Redis per message, not ingest.',
+        'Ingest\'s session is persistent, so the broker writes every QoS 1 message in flight to it to its durable store before acknowledging it; Node-RED\'s clean session skips that store.',
     );
-  if (memory) {
-    notes.push(
-      `With the broker's in-memory session store (no Redis, ${memory.ours.length} pair): ingest ${Math.round(memory.ingestRate)} readings/s, Node-RED ${Math.round(memory.nodeRedRate)} readings/s, ratio ${memory.ratio.toFixed(2)}× — ingest itself against Node-RED, without the broker's Redis round trips.`,
-    );
-    if (memory.ours.some((r) => r.stored >= r.sent && r.lagS < 1)) notes.push('There ingest kept up with what the generator managed to publish, so its rate is the generator\'s and that ratio a lower bound.');
-  }
   const figures = (c: ReturnType<typeof compare>) => ({
     ingest_readings_per_s: Math.round(c.ingestRate),
     node_red_readings_per_s: Math.round(c.nodeRedRate),
@@ -293,7 +274,6 @@ function summarize(rounds: RoundResult[], plan: Plan, versions: Record<string, s
     targets: [atLeast('ingest_vs_node_red_ratio', round(main.ratio, 2), 3, '×')],
     raw: {
       ...figures(main),
-      ...(memory ? { broker_memory_session_store: figures(memory) } : {}),
       offered_readings_per_s: plan.rate,
       versions,
       rounds: rounds.map((r) => ({ ...r, rate: Math.round(r.rate) })),
