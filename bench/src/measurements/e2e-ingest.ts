@@ -1,0 +1,125 @@
+/**
+ * 1. End-to-end ingest: bare device connections publish mixed readings at QoS 1, at a fixed offered rate above
+ * what the box can take, through the broker and ingest into InfluxDB; the generator holds at most a bounded
+ * number of unacknowledged publishes, so what it achieves is what the platform sustains. The rate counts from
+ * the first publish to the moment ingest has made the last acknowledged reading durable, and every reading is
+ * then counted in InfluxDB. Baseline: the same number of points as prebuilt line protocol to the same InfluxDB.
+ */
+import { startPlatform } from '@city/faults/platform-stack';
+import { atLeast, atMost } from '../report.js';
+import type { Measurement } from '../measurement.js';
+import { countPoints, writeRawBaseline } from '../influx-raw-write.js';
+import { ProcessCpu } from '../process-cpu.js';
+import { round } from '../stats.js';
+import { profileOptions } from '../profiles.js';
+
+const OFFERED_RATE = 60_000;
+/** Ingest's own defaults (BATCH_MAX_LINES, two writes in flight), for the baseline. */
+const BATCH_LINES = 5000;
+const WRITERS = 2;
+const CATCH_UP_LIMIT_MS = 120_000;
+
+export const e2eIngest: Measurement = {
+  name: 'e2e-ingest',
+  title: 'End-to-end ingest (devices → broker → ingest → InfluxDB, QoS 1, mixed payloads)',
+  declares: [
+    { name: 'e2e_ingest_readings_per_s', unit: 'readings/s', target: '>= 50000' },
+    { name: 'e2e_ingest_vs_raw_write_ratio', unit: 'ratio', target: '>= 0.2' },
+    { name: 'e2e_ingest_lost_readings', unit: 'readings', target: '<= 0' },
+  ],
+  async run({ quick, progress }) {
+    const devices = quick ? 1000 : 2000;
+    const durationS = quick ? 10 : 60;
+    // Unacknowledged publishes the generator may hold; in a short run a smaller bound keeps the drain short.
+    const maxInFlight = quick ? 5000 : 20_000;
+    // The offered rate is above the broker's default 10 readings/s per device; the limit is raised so that it does not drop them.
+    const deviceRateLimit = Math.ceil((OFFERED_RATE / devices) * 2);
+    const profiles = profileOptions('e2e-ingest');
+    progress(`starting the platform / khởi động nền tảng (${devices} devices, ${OFFERED_RATE}/s offered, ${durationS} s)`);
+    const stack = await startPlatform({ api: false, env: { DEVICE_RATE_LIMIT: String(deviceRateLimit) }, profileDir: profiles?.dir });
+    try {
+      const cpu = new ProcessCpu();
+      cpu.track('broker', stack.broker.pid);
+      cpu.track('ingest', stack.ingest.pid);
+      cpu.track('influxd', stack.influx.pid);
+      cpu.track('redis', stack.redis.pid);
+      progress('provisioning, connecting and publishing / cấp phát, kết nối và gửi dữ liệu');
+      const summary = await stack.load({
+        devices,
+        rate: OFFERED_RATE,
+        durationS,
+        payload: 'mixed',
+        sdk: false,
+        qos: 1,
+        workers: 2,
+        maxInFlight,
+        nodeArgs: profiles?.loadArgs,
+        onStart: (pid) => cpu.track('loadGenerator', pid),
+      });
+      const publishStarted = Date.parse(summary.startedAt ?? '');
+      progress(`acknowledged ${summary.acknowledged} of ${summary.sent}; waiting for ingest / chờ ingest ghi xong`);
+      const caughtUpAt = await waitForIngest(async () => stack.ingestMetric('ingest_points_written_total'), summary.acknowledged);
+      const cpuCores = cpu.stop();
+      const written = await stack.ingestMetric('ingest_points_written_total');
+      const rejected = await stack.ingestMetric('ingest_readings_rejected_total');
+      const stored = await countPoints(stack.influx.url, 'city', 'raw', 'load-');
+      const seconds = (caughtUpAt - publishStarted) / 1000;
+      const readingsPerS = stored / seconds;
+      const lost = Math.max(0, summary.acknowledged - stored);
+
+      progress(`baseline: ${summary.acknowledged} points as line protocol / ghi trực tiếp vào InfluxDB`);
+      const rawCpu = new ProcessCpu();
+      rawCpu.track('influxd', stack.influx.pid);
+      const raw = await writeRawBaseline({ influxUrl: stack.influx.url, db: 'city', rp: 'raw', points: summary.acknowledged, devices, batchLines: BATCH_LINES, writers: WRITERS });
+      const rawCpuCores = rawCpu.stop();
+      const ratio = readingsPerS / raw.pointsPerS;
+
+      const busiest = Object.entries(cpuCores).sort((a, b) => b[1] - a[1])[0];
+      const notes = [
+        `${devices} bare device connections (2 load-generator processes) at QoS 1, mixed payloads, a fixed offered ${OFFERED_RATE} readings/s for ${durationS} s with at most ${maxInFlight} publishes in flight: the achieved rate is what the platform sustains. The broker's DEVICE_RATE_LIMIT is raised to ${deviceRateLimit}/s per device for it.`,
+        `Readings/s = points counted in InfluxDB ÷ time from the first publish until ingest had made the last acknowledged reading durable (${round(seconds, 1)} s; the publishing window alone was ${summary.durationS} s at ${summary.rate}/s acknowledged).`,
+        `Baseline: ${raw.points} points of the same kinds as prebuilt line protocol, ${BATCH_LINES} lines a POST, ${WRITERS} writers, into the same database: ${Math.round(raw.pointsPerS)} points/s.`,
+        `CPU in cores over the window (2 cores on the box): ${Object.entries(cpuCores).map(([name, cores]) => `${name} ${cores}`).join(', ')}${busiest ? `; the busiest is ${busiest[0]}` : ''}.`,
+      ];
+      if (lost > 0) notes.push(`${lost} acknowledged readings are missing from InfluxDB (ingest rejected ${rejected}).`);
+      if (profiles) notes.push(`CPU profiles in ${profiles.dir}.`);
+      return {
+        targets: [
+          atLeast('e2e_ingest_readings_per_s', round(readingsPerS, 0), 50_000, 'readings/s'),
+          atLeast('e2e_ingest_vs_raw_write_ratio', round(ratio), 0.2, 'ratio'),
+          atMost('e2e_ingest_lost_readings', lost, 0, 'readings'),
+        ],
+        raw: {
+          devices,
+          offeredRate: OFFERED_RATE,
+          durationS,
+          maxInFlight,
+          load: summary,
+          acknowledged: summary.acknowledged,
+          ingestWritten: written,
+          ingestRejected: rejected,
+          stored,
+          endToEndSeconds: round(seconds, 2),
+          readingsPerS: round(readingsPerS, 0),
+          rawWrite: { ...raw, seconds: round(raw.seconds, 2), pointsPerS: round(raw.pointsPerS, 0) },
+          ratio: round(ratio),
+          cpuCores,
+          rawWriteCpuCores: rawCpuCores,
+        },
+        notes,
+      };
+    } finally {
+      await stack.close();
+    }
+  },
+};
+
+/** Waits until ingest has made `count` points durable; returns when (epoch ms). */
+async function waitForIngest(written: () => Promise<number>, count: number): Promise<number> {
+  const deadline = Date.now() + CATCH_UP_LIMIT_MS;
+  while (Date.now() < deadline) {
+    if ((await written()) >= count) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`ingest had not written ${count} points ${CATCH_UP_LIMIT_MS / 1000} s after the load ended`);
+}

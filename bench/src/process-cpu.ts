@@ -1,0 +1,91 @@
+/**
+ * CPU time of processes and their descendants, read from /proc, so that a measurement can say which
+ * process was the bottleneck (a process near 100 % of one core limits the pipeline). Descendants are
+ * sampled while they run because a worker that exits takes its counters with it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICKS_PER_S = 100;
+
+interface Stat {
+  ppid: number;
+  ticks: number;
+}
+
+function readStat(pid: number): Stat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields start after the last `)`.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function allStats(): Map<number, Stat> {
+  const stats = new Map<number, Stat>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const stat = readStat(pid);
+    if (stat) stats.set(pid, stat);
+  }
+  return stats;
+}
+
+/** Samples named process trees every `intervalMs`; `stop()` gives each tree's CPU use as cores (1 = one core busy). */
+export class ProcessCpu {
+  private readonly roots = new Map<string, number>();
+  /** Per tree, per pid: the first and the latest tick count seen. */
+  private readonly seen = new Map<string, Map<number, { first: number; last: number }>>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly startedAt = performance.now();
+
+  constructor(intervalMs = 500) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  track(name: string, pid: number | undefined): void {
+    if (pid === undefined) return;
+    this.roots.set(name, pid);
+    this.seen.set(name, new Map());
+    this.sample();
+  }
+
+  stop(): Record<string, number> {
+    this.sample();
+    clearInterval(this.timer);
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const result: Record<string, number> = {};
+    for (const [name, pids] of this.seen) {
+      let ticks = 0;
+      for (const { first, last } of pids.values()) ticks += last - first;
+      result[name] = Math.round((ticks / TICKS_PER_S / seconds) * 100) / 100;
+    }
+    return result;
+  }
+
+  private sample(): void {
+    if (this.roots.size === 0) return;
+    const stats = allStats();
+    const children = new Map<number, number[]>();
+    for (const [pid, stat] of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+    for (const [name, root] of this.roots) {
+      const pids = this.seen.get(name) as Map<number, { first: number; last: number }>;
+      const queue = [root];
+      while (queue.length > 0) {
+        const pid = queue.pop() as number;
+        const stat = stats.get(pid);
+        if (!stat) continue;
+        const known = pids.get(pid);
+        // A process first seen after tracking began counts from zero: its whole life was in the window.
+        if (known) known.last = stat.ticks;
+        else pids.set(pid, { first: pid === root && pids.size === 0 ? stat.ticks : 0, last: stat.ticks });
+        queue.push(...(children.get(pid) ?? []));
+      }
+    }
+  }
+}
