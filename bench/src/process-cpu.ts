@@ -35,7 +35,16 @@ function allStats(): Map<number, Stat> {
   return stats;
 }
 
-/** Samples named process trees every `intervalMs`; `stop()` gives each tree's CPU use as cores (1 = one core busy). */
+export interface CpuUse {
+  /** The window sampled. */
+  seconds: number;
+  /** Each tree's CPU time in the window. */
+  cpuSeconds: Record<string, number>;
+  /** Each tree's mean use in cores (1 = one core busy all the time). */
+  cores: Record<string, number>;
+}
+
+/** Samples named process trees every `intervalMs` until `stop()`. */
 export class ProcessCpu {
   private readonly roots = new Map<string, number>();
   /** Per tree, per pid: the first and the latest tick count seen. */
@@ -55,17 +64,18 @@ export class ProcessCpu {
     this.sample();
   }
 
-  stop(): Record<string, number> {
+  stop(): CpuUse {
     this.sample();
     clearInterval(this.timer);
     const seconds = (performance.now() - this.startedAt) / 1000;
-    const result: Record<string, number> = {};
+    const use: CpuUse = { seconds: Math.round(seconds * 10) / 10, cpuSeconds: {}, cores: {} };
     for (const [name, pids] of this.seen) {
       let ticks = 0;
       for (const { first, last } of pids.values()) ticks += last - first;
-      result[name] = Math.round((ticks / TICKS_PER_S / seconds) * 100) / 100;
+      use.cpuSeconds[name] = ticks / TICKS_PER_S;
+      use.cores[name] = Math.round((ticks / TICKS_PER_S / seconds) * 100) / 100;
     }
-    return result;
+    return use;
   }
 
   private sample(): void {
