@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { DeviceRegistry } from '@city/devices';
+import { loadavg } from 'node:os';
 import { startPlatform, type PlatformStack } from '@city/faults/platform-stack';
 import { influxQuery } from '@city/platform';
 import { payloadFor } from '@city/simulators/load/payloads';
@@ -114,6 +115,7 @@ export const latency: Measurement = {
             websocketP99: ratio(under.websocket.p99, base.websocket.p99),
           },
           cpuCores,
+          loadAverage1m: round(loadavg()[0] as number, 1),
         },
         notes,
       };
