@@ -23,6 +23,27 @@ export interface LoadSummary {
   failed: number;
   reconnects: number;
   rate: number;
+  /** When publishing began (every device connected), how long it lasted and how long the last acknowledgements took after it. */
+  startedAt: string | null;
+  durationS: number;
+  drainS: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+}
+
+export interface LoadOptions {
+  devices: number;
+  rate: number;
+  durationS: number;
+  payload?: 'traffic' | 'air' | 'mixed';
+  /** Devices through the device SDK (the default; QoS 1 only) or bare connections. */
+  sdk?: boolean;
+  qos?: 0 | 1;
+  workers?: number;
+  maxInFlight?: number;
+  /** Node options for the load generator, which its workers take too (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** Called with the load generator's process id once it runs (its workers are its children). */
+  onStart?(pid: number): void;
 }
 
 export interface PlatformStack {
@@ -43,8 +64,8 @@ export interface PlatformStack {
   apiGet<T>(path: string): Promise<T>;
   /** An admin's POST of a JSON body, parsed. */
   apiPost<T>(path: string, body: unknown): Promise<T>;
-  /** Runs the load generator to its end (`--sdk` devices, QoS 1) and returns its summary. */
-  load(options: { devices: number; rate: number; durationS: number; payload?: 'traffic' | 'mixed' }): Promise<LoadSummary>;
+  /** Runs the load generator to its end (by default `--sdk` devices, QoS 1) and returns its summary. */
+  load(options: LoadOptions): Promise<LoadSummary>;
   count(measurement: string, field: string, where?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -53,6 +74,10 @@ export interface PlatformOptions {
   /** Overrides of api/config/rules.json, merged at the top level of each rule. */
   rules?: Record<string, Record<string, unknown>>;
   env?: Record<string, string>;
+  /** Without the api (a bench that measures only broker → ingest → InfluxDB). */
+  api?: boolean;
+  /** Each service writes a V8 CPU profile into `<profileDir>/<service>/` when it stops. */
+  profileDir?: string;
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<PlatformStack> {
@@ -84,9 +109,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const ingestMetric = async (name: string, labels: Record<string, string> = {}) => readMetric(ingestMetricsPort, name, labels);
   const baseUrl = `http://127.0.0.1:${httpPort}`;
 
-  const broker = serviceProcess('broker', 'broker/src/index.ts', env, async () => (await isPortOpen(mqttPort)) && (await isPortOpen(brokerMetricsPort)));
-  const ingest = serviceProcess('ingest', 'ingest/src/index.ts', env, async () => (await ingestMetric('ingest_mqtt_subscribed')) === 1);
-  const api = serviceProcess('api', 'api/src/index.ts', env, async () => (await fetch(`${baseUrl}/api/v1/health`)).status === 200);
+  const profile = (name: string) => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : []);
+  const broker = serviceProcess('broker', 'broker/src/index.ts', env, async () => (await isPortOpen(mqttPort)) && (await isPortOpen(brokerMetricsPort)), profile('broker'));
+  const ingest = serviceProcess('ingest', 'ingest/src/index.ts', env, async () => (await ingestMetric('ingest_mqtt_subscribed')) === 1, profile('ingest'));
+  const api = serviceProcess('api', 'api/src/index.ts', env, async () => (await fetch(`${baseUrl}/api/v1/health`)).status === 200, profile('api'));
   const loads = new Set<ChildProcess>();
   const stopAll = async () => {
     // The load generator passes SIGTERM on to its workers.
@@ -98,7 +124,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   try {
     await broker.start();
-    await Promise.all([ingest.start(), api.start()]);
+    await Promise.all([ingest.start(), options.api === false ? undefined : api.start()]);
   } catch (error) {
     await stopAll();
     throw error;
@@ -143,14 +169,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     apiGet: <T>(path: string) => call<T>('GET', path),
     apiPost: <T>(path: string, body: unknown) => call<T>('POST', path, body),
-    load({ devices, rate, durationS, payload = 'traffic' }) {
-      const args = ['--import', 'tsx', 'simulators/src/load/load.ts', '--sdk', '--payload', payload, '--devices', String(devices), '--rate', String(rate), '--qos', '1', '--duration', String(durationS)];
+    load({ devices, rate, durationS, payload = 'traffic', sdk = true, qos = 1, workers, maxInFlight, nodeArgs = [], onStart }) {
+      const args = [...nodeArgs, '--import', 'tsx', 'simulators/src/load/load.ts', ...(sdk ? ['--sdk'] : []), '--payload', payload, '--devices', String(devices), '--rate', String(rate), '--qos', String(qos), '--duration', String(durationS)];
+      if (workers) args.push('--workers', String(workers));
+      if (maxInFlight) args.push('--max-in-flight', String(maxInFlight));
       return new Promise((resolve, reject) => {
-        const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, DATA_DIR: dir.path, MQTT_URL: mqttUrl }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (error) return reject(new Error(`load generator failed: ${error.message}\n${stderr.slice(-2000)}`));
           resolve(JSON.parse(stdout.trim().split('\n').at(-1) as string) as LoadSummary);
         });
         loads.add(child);
+        if (child.pid !== undefined) onStart?.(child.pid);
         child.once('exit', () => loads.delete(child));
       });
     },

@@ -22,13 +22,16 @@ export interface LogLine {
 export interface ServiceProcess {
   readonly name: string;
   readonly running: boolean;
+  /** The running process's id (for CPU accounting), undefined when it is not running. */
+  readonly pid: number | undefined;
   start(): Promise<void>;
   /** Sends the signal and resolves once the process has exited. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   logs(): LogLine[];
 }
 
-export function serviceProcess(name: string, entry: string, env: Record<string, string>, ready: () => Promise<boolean>): ServiceProcess {
+/** `nodeArgs` go before the entry, e.g. `--cpu-prof` for a bench that profiles the service. */
+export function serviceProcess(name: string, entry: string, env: Record<string, string>, ready: () => Promise<boolean>, nodeArgs: readonly string[] = []): ServiceProcess {
   let child: ChildProcess | undefined;
   const logs: LogLine[] = [];
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -38,8 +41,11 @@ export function serviceProcess(name: string, entry: string, env: Record<string, 
     get running() {
       return running();
     },
+    get pid() {
+      return running() ? child?.pid : undefined;
+    },
     async start() {
-      const started = spawn(process.execPath, ['--import', 'tsx', entry], {
+      const started = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
         cwd: root,
         env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
         stdio: ['ignore', 'pipe', 'inherit'],

@@ -18,6 +18,7 @@ export interface TelemetryHandlerDeps {
   reporter: RejectionReporter;
   metrics: IngestMetrics;
   clock: ClockReference;
+  /** A fresh window for each message (the handler sets its `earliestSentAt`). */
   timeWindow(now: number): TimeWindow;
 }
 
@@ -38,7 +39,9 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
       message.ack();
       return;
     }
-    const { readings, rejections } = parseTelemetry(message.payload, device.kind, { ...deps.timeWindow(now), earliestSentAt: clock.earliestSentAt(now) });
+    const window = deps.timeWindow(now);
+    window.earliestSentAt = clock.earliestSentAt(now);
+    const { readings, rejections } = parseTelemetry(message.payload, device.kind, window);
     metrics.received.inc(readings.length + rejections.length);
     const sentAt = readings.at(-1)?.sentAt;
     if (sentAt !== undefined) clock.observe(now, sentAt);
@@ -47,9 +50,8 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
       message.ack();
       return;
     }
-    batcher.add(
-      readings.map((reading) => toLine(device.kind, device.id, device.zone, reading)),
-      message.ack,
-    );
+    const lines: string[] = [];
+    for (const reading of readings) lines.push(toLine(device.kind, device.id, device.zone, reading));
+    batcher.add(lines, message.ack);
   };
 }

@@ -36,6 +36,15 @@ describe('line protocol', () => {
     expect(() => toLine('streetlight', 's', 'z', { ts: 1, values: { powerState: 'on"\nstreetlight,device_id=x powerState="off' } })).toThrow(LineProtocolError);
   });
 
+  it('keeps each series key apart when it is reused: a moved device, an escaped id, a refused one', () => {
+    const reading = { ts: 1, values: { LAeq: 1 } };
+    expect(toLine('noise', 'n 1', 'a', reading)).toBe('noise,device_id=n\\ 1,zone=a LAeq=1 1');
+    expect(toLine('noise', 'n 1', 'a', reading)).toBe('noise,device_id=n\\ 1,zone=a LAeq=1 1');
+    expect(toLine('noise', 'n 1', 'b', reading)).toBe('noise,device_id=n\\ 1,zone=b LAeq=1 1');
+    expect(toLine('air_quality', 'n 1', 'b', { ts: 1, values: { pm25: 1 } })).toBe('air_quality,device_id=n\\ 1,zone=b pm25=1 1');
+    for (let i = 0; i < 2; i++) expect(() => toLine('noise', 'bad\\', 'a', reading)).toThrow(LineProtocolError);
+  });
+
   it('refuses a value of the wrong type rather than poisoning the batch', () => {
     expect(() => toLine('parking', 'p', 'z', { ts: 1, values: { occupiedSpotNumber: 1.5, totalSpotNumber: 2 } })).toThrow(LineProtocolError);
     expect(() => toLine('parking', 'p', 'z', { ts: 1, values: { occupiedSpotNumber: 2 ** 60, totalSpotNumber: 2 } })).toThrow(LineProtocolError);

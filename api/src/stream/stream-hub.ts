@@ -1,8 +1,10 @@
 /**
  * The live stream's fan-out. Each client gets a snapshot, then at most one delta a second holding only
  * what changed since its last message (the latest state of each changed thing, never the history of it).
- * The pace is kept per client, counted from its last message, the snapshot included: a shared tick alone
- * would send a client's first delta moments after its snapshot.
+ * The pace is kept per client, counted from its last message, the snapshot included: a change arms the client's
+ * own timer for the moment a second has passed since then, so that a change waits for the once-a-second pace
+ * and nothing more (a shared tick would add up to its period to every change, and would send a client's first
+ * delta moments after its snapshot).
  * A client that cannot keep up — its socket still holds unsent data — is skipped until it drains (each
  * check that passes it over counts in `ticksSkipped`); its pending set grows only up to the number of
  * things in the city, so memory stays bounded and it catches up with the latest state once it drains.
@@ -29,6 +31,8 @@ interface Client {
   alive: boolean;
   /** When its last message went out (epoch ms). */
   sentAt: number;
+  /** Armed while it has changes waiting for their turn. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 export interface StreamHubOptions {
@@ -38,12 +42,11 @@ export interface StreamHubOptions {
   slowClientBytes?: number;
 }
 
-/** Checks run this many times per interval, so that a change waits at most a tenth of it beyond its client's pace. */
+/** A slow client is checked again this many times per interval, until it drains. */
 const CHECKS_PER_INTERVAL = 10;
 
 export class StreamHub<Incident extends { id: string }> {
   private readonly clients = new Set<Client>();
-  private readonly timer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly intervalMs: number;
   private readonly slowClientBytes: number;
@@ -56,9 +59,7 @@ export class StreamHub<Incident extends { id: string }> {
   ) {
     this.intervalMs = options.intervalMs ?? 1000;
     this.slowClientBytes = options.slowClientBytes ?? 1024 * 1024;
-    this.timer = setInterval(() => this.flush(), this.intervalMs / CHECKS_PER_INTERVAL);
     this.heartbeat = setInterval(() => this.ping(), 30_000);
-    this.timer.unref();
     this.heartbeat.unref();
   }
 
@@ -71,11 +72,11 @@ export class StreamHub<Incident extends { id: string }> {
 
   add(socket: WebSocket): void {
     const ts = Date.now();
-    const client: Client = { socket, devices: new Set(), removed: new Set(), segments: new Set(), incidents: new Map(), alive: true, sentAt: ts };
+    const client: Client = { socket, devices: new Set(), removed: new Set(), segments: new Set(), incidents: new Map(), alive: true, sentAt: ts, timer: undefined };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
-    socket.on('close', () => this.clients.delete(client));
-    socket.on('error', () => this.clients.delete(client));
+    socket.on('close', () => this.forget(client));
+    socket.on('error', () => this.forget(client));
     // Clients only listen; anything they send is ignored rather than buffered.
     socket.on('message', () => undefined);
     const segments: Record<string, unknown> = {};
@@ -101,52 +102,75 @@ export class StreamHub<Incident extends { id: string }> {
         client.devices.add(device.id);
       }
       if (device.segment) client.segments.add(device.segment);
+      client.timer ??= this.arm(client, client.sentAt + this.intervalMs - Date.now());
     }
   }
 
   incidentChanged(incident: Incident): void {
-    for (const client of this.clients) client.incidents.set(incident.id, incident);
+    for (const client of this.clients) {
+      client.incidents.set(incident.id, incident);
+      client.timer ??= this.arm(client, client.sentAt + this.intervalMs - Date.now());
+    }
   }
 
   close(): void {
-    clearInterval(this.timer);
     clearInterval(this.heartbeat);
-    for (const client of this.clients) client.socket.close(1001, 'server shutting down');
+    for (const client of this.clients) {
+      clearTimeout(client.timer);
+      client.socket.close(1001, 'server shutting down');
+    }
     this.clients.clear();
   }
 
-  private flush(): void {
+  private forget(client: Client): void {
+    clearTimeout(client.timer);
+    this.clients.delete(client);
+  }
+
+  private arm(client: Client, delayMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      client.timer = undefined;
+      this.flush(client);
+    }, Math.max(0, delayMs));
+    timer.unref();
+    return timer;
+  }
+
+  private flush(client: Client): void {
     const now = Date.now();
-    for (const client of this.clients) {
-      if (pendingOf(client) === 0 || now - client.sentAt < this.intervalMs) continue;
-      if (client.socket.readyState !== client.socket.OPEN) continue;
-      if (client.socket.bufferedAmount > this.slowClientBytes) {
-        this.skipped += 1;
-        continue;
-      }
-      const devices: unknown[] = [];
-      for (const id of client.devices) {
-        const device = this.sources.device(id);
-        if (device) devices.push(compactDevice(device));
-      }
-      const segments: Record<string, unknown> = {};
-      for (const id of client.segments) segments[id] = this.sources.segment(id);
-      const message = { type: 'delta', ts: now, devices, removed: [...client.removed], segments, incidents: [...client.incidents.values()] };
-      client.devices.clear();
-      client.removed.clear();
-      client.segments.clear();
-      client.incidents.clear();
-      client.socket.send(JSON.stringify(message));
-      client.sentAt = now;
-      this.sent += 1;
+    if (pendingOf(client) === 0 || !this.clients.has(client) || client.socket.readyState !== client.socket.OPEN) return;
+    // A timer may fire a millisecond early by the wall clock: the pace is never shortened for it.
+    if (now - client.sentAt < this.intervalMs) {
+      client.timer = this.arm(client, client.sentAt + this.intervalMs - now);
+      return;
     }
+    if (client.socket.bufferedAmount > this.slowClientBytes) {
+      this.skipped += 1;
+      client.timer = this.arm(client, this.intervalMs / CHECKS_PER_INTERVAL);
+      return;
+    }
+    const devices: unknown[] = [];
+    for (const id of client.devices) {
+      const device = this.sources.device(id);
+      if (device) devices.push(compactDevice(device));
+    }
+    const segments: Record<string, unknown> = {};
+    for (const id of client.segments) segments[id] = this.sources.segment(id);
+    const message = { type: 'delta', ts: now, devices, removed: [...client.removed], segments, incidents: [...client.incidents.values()] };
+    client.devices.clear();
+    client.removed.clear();
+    client.segments.clear();
+    client.incidents.clear();
+    client.socket.send(JSON.stringify(message));
+    client.sentAt = now;
+    this.sent += 1;
   }
 
   private ping(): void {
     for (const client of this.clients) {
       if (!client.alive) {
         client.socket.terminate();
-        this.clients.delete(client);
+        this.forget(client);
         continue;
       }
       client.alive = false;

@@ -100,7 +100,9 @@ let lastLine = { at: 0, acknowledged: 0 };
 const workers: ChildProcess[] = [];
 const finished = Array.from({ length: workerCount }, (_, w) => {
   const share = credentials.filter((_, i) => i % workerCount === w);
-  const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // A profiled generator (`node --cpu-prof`) profiles its workers too.
+  const profiling = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
+  const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: [...profiling, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   workers.push(child);
   const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount), sdk: values.sdk === true };
   child.send(task);
