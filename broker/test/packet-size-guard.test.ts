@@ -96,3 +96,36 @@ describe('guardConnection towards a client that does not read', () => {
     close();
   });
 });
+
+describe('guardConnection writing a packet in pieces', () => {
+  it('hands the socket one batch for what mqtt-packet wrote corked, and the client gets every byte in order', async () => {
+    const { server, client, close } = await socketPair();
+    const connection = guardConnection(server, { maxPacketBytes: 65_536, maxQueuedBytes: 1024 * 1024, stallMs: 1000 }, () => undefined);
+    const batches: number[] = [];
+    const socketWrites = server as unknown as { _writev(chunks: unknown[], callback: () => void): void; _write(chunk: unknown, encoding: string, callback: () => void): void };
+    const writev = socketWrites._writev.bind(server);
+    const write = socketWrites._write.bind(server);
+    socketWrites._writev = (chunks, callback) => {
+      batches.push(chunks.length);
+      writev(chunks, callback);
+    };
+    socketWrites._write = (chunk, encoding, callback) => {
+      batches.push(1);
+      write(chunk, encoding, callback);
+    };
+    let received = Buffer.alloc(0);
+    client.on('data', (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+    });
+    const sizes = [10, 200];
+    for (const bytes of sizes) {
+      mqttPacket.writeToStream({ cmd: 'publish', topic: 'devices/a/telemetry', payload: Buffer.alloc(bytes, 0x41), qos: 0, retain: false, dup: false }, connection);
+    }
+    const expected = Buffer.concat(sizes.map(publish));
+    await waitFor('both packets received', () => received.length === expected.length, 5000);
+    expect(received.equals(expected)).toBe(true);
+    // Without writev each piece (header, topic, payload) would reach the socket as a write of its own.
+    expect(batches.length).toBeLessThanOrEqual(sizes.length);
+    close();
+  });
+});
