@@ -99,6 +99,8 @@ function connect(device: FleetDevice): Promise<void> {
 
 async function connectAll(): Promise<void> {
   let next = 0;
+  // Idle connections owe the broker a sign of life within their keep-alive, while the others are still connecting too.
+  setInterval(() => connections.forEach((c) => c.open && c.socket.write(PINGREQ)), (task.keepaliveS * 1000) / 2).unref();
   const reporter = setInterval(() => status('status'), 250);
   await Promise.all(
     Array.from({ length: task.connectConcurrency }, async () => {
@@ -106,8 +108,6 @@ async function connectAll(): Promise<void> {
     }),
   );
   clearInterval(reporter);
-  // Idle connections still owe the broker a sign of life within their keep-alive.
-  setInterval(() => connections.forEach((c) => c.open && c.socket.write(PINGREQ)), (task.keepaliveS * 1000) / 2).unref();
   status('status');
 }
 
