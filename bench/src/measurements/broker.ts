@@ -156,7 +156,7 @@ async function runBroker(broker: BrokerName, roundIndex: number, devices: BenchD
         skipped: totals.skipped,
         drainS: round(seconds - publishS, 1),
         brokerCores: round((cpuMs(server.pid) - brokerCpu) / 1000 / seconds, 2),
-        brokerCpuMicrosPerMessage: round(((cpuMs(server.pid) - brokerCpu) * 1000) / Math.max(1, total), 1),
+        brokerCpuMicrosPerMessage: total > 0 ? round(((cpuMs(server.pid) - brokerCpu) * 1000) / total, 1) : Number.NaN,
         clientCores: round(totals.cpuMs / 1000 / publishS, 2),
         consumerCores: round((consumerUsage.user + consumerUsage.system) / 1e6 / seconds, 2),
       };
