@@ -4,6 +4,8 @@
  * limits at their defaults. BENCH_BROKER_PROF=<dir> runs it under `--cpu-prof` and leaves the profile there.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isPortOpen, startRedisServer, type LocalRedis } from '@city/platform';
 import { freePort } from '@city/platform/testing';
@@ -26,8 +28,10 @@ export interface RunningPlatformBroker {
 export async function startPlatformBroker(dataDir: string, options: { store?: 'redis' | 'memory'; env?: Record<string, string> } = {}): Promise<RunningPlatformBroker> {
   let redis: LocalRedis | undefined;
   let broker: BenchChild | undefined;
+  // A fresh store each start: an earlier run's backlog would make Redis load for long, and would be delivered into this run.
+  const storeDir = mkdtempSync(join(dataDir, 'store-'));
   try {
-    if (options.store !== 'memory') redis = await startRedisServer({ dataDir, port: 0 });
+    if (options.store !== 'memory') redis = await startRedisServer({ dataDir: storeDir, port: 0 });
     const [port, metricsPort] = [await freePort(), await freePort()];
     const serviceSecret = randomBytes(24).toString('base64url');
     const profile = process.env.BENCH_BROKER_PROF;
@@ -61,11 +65,13 @@ export async function startPlatformBroker(dataDir: string, options: { store?: 'r
       async stop() {
         await running.stop();
         await store?.stop();
+        rmSync(storeDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await broker?.stop();
     await redis?.stop();
+    rmSync(storeDir, { recursive: true, force: true });
     throw error;
   }
 }
