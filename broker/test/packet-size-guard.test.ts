@@ -96,3 +96,39 @@ describe('guardConnection towards a client that does not read', () => {
     close();
   });
 });
+
+describe('guardConnection writing packets in pieces', () => {
+  it('sends what was written in one turn of the event loop, packets in pieces included, as one batch, every byte in order', async () => {
+    const { server, client, close } = await socketPair();
+    const connection = guardConnection(server, { maxPacketBytes: 65_536, maxQueuedBytes: 1024 * 1024, stallMs: 1000 }, () => undefined);
+    const batches: number[] = [];
+    const socketWrites = server as unknown as { _writev(chunks: unknown[], callback: () => void): void; _write(chunk: unknown, encoding: string, callback: () => void): void };
+    const writev = socketWrites._writev.bind(server);
+    const write = socketWrites._write.bind(server);
+    socketWrites._writev = (chunks, callback) => {
+      batches.push(chunks.length);
+      writev(chunks, callback);
+    };
+    socketWrites._write = (chunk, encoding, callback) => {
+      batches.push(1);
+      write(chunk, encoding, callback);
+    };
+    let received = Buffer.alloc(0);
+    client.on('data', (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+    });
+    const sizes = [10, 200, 3000];
+    // aedes writes each delivery from a callback of its own, as here.
+    for (const bytes of sizes) {
+      setImmediate(() =>
+        mqttPacket.writeToStream({ cmd: 'publish', topic: 'devices/a/telemetry', payload: Buffer.alloc(bytes, 0x41), qos: 0, retain: false, dup: false }, connection),
+      );
+    }
+    const expected = Buffer.concat(sizes.map(publish));
+    await waitFor('every packet received', () => received.length === expected.length, 5000);
+    expect(received.equals(expected)).toBe(true);
+    // Without the batching, each packet, and each piece of one, would reach the socket as a write of its own.
+    expect(batches).toHaveLength(1);
+    close();
+  });
+});
