@@ -145,11 +145,19 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
       reject('slow_consumer');
       return callback();
     }
-    // One write waits at a time (the stream holds the next until this one's callback); a cut destroys it.
-    const check = setTimeout(() => {
-      if (!socket.destroyed && noteProgress() >= limits.stallMs) reject('slow_consumer');
-    }, limits.stallMs - stalledFor);
-    check.unref();
+    // One write waits at a time (the stream holds the next until this one's callback); a cut destroys it. The check
+    // goes on until the drain: bytes that left a corked batch count as progress once, then the client may stall.
+    let check: NodeJS.Timeout;
+    const checkStall = (after: number) => {
+      check = setTimeout(() => {
+        if (socket.destroyed) return;
+        const stalled = noteProgress();
+        if (stalled >= limits.stallMs) reject('slow_consumer');
+        else checkStall(limits.stallMs - stalled);
+      }, after);
+      check.unref();
+    };
+    checkStall(limits.stallMs - stalledFor);
     socket.once('drain', () => {
       clearTimeout(check);
       callback();
