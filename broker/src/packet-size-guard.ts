@@ -80,6 +80,8 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
   let cut = false;
   let delivered = 0;
   let progressAt = Date.now();
+  /** The stall clock runs from the moment the client went over the bound. */
+  let overBound = false;
   const noteProgress = () => {
     // bytesWritten counts what is still queued in Node; what left for the kernel is what the client took.
     const now = socket.bytesWritten - socket.writableLength;
@@ -139,8 +141,17 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
   }
   /** Completes a write at once while the client has room; over the bound, once it drains, or cuts it if it stalled. */
   function afterWrite(callback: (error?: Error | null) => void): void {
+    // Under the bound nothing is measured: bytesWritten walks the socket's whole buffer, a corked batch included.
+    if (socket.writableLength <= limits.maxQueuedBytes) {
+      overBound = false;
+      return callback();
+    }
+    if (!overBound) {
+      overBound = true;
+      delivered = socket.bytesWritten - socket.writableLength;
+      progressAt = Date.now();
+    }
     const stalledFor = noteProgress();
-    if (socket.writableLength <= limits.maxQueuedBytes) return callback();
     if (stalledFor >= limits.stallMs) {
       reject('slow_consumer');
       return callback();
