@@ -28,6 +28,8 @@ export interface PageStartup {
   layersLoadedMs: number | null;
   /** Navigation → the stream's snapshot applied. */
   snapshotAppliedMs: number | null;
+  /** How long applying the snapshot took (store and map). */
+  snapshotApplyMs: number | null;
   /** Navigation → the first map `idle` with the layers and snapshot in, and every device in the rendered layers. */
   firstCompleteMs: number;
   /** Unique device ids in the device layers' rendered features at that moment. */

@@ -141,6 +141,7 @@ async function openConsole(stack: ApiStack, browser: TestBrowser, expected: numb
     return {
       layersLoadedMs: performance.getEntriesByName('city:layers-loaded')[0]?.startTime ?? null,
       snapshotAppliedMs: snapshot ? snapshot.startTime + snapshot.duration : null,
+      snapshotApplyMs: snapshot ? snapshot.duration : null,
       firstCompleteMs: complete.at,
       renderedDevices: complete.rendered,
     };

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiClient } from '../api/client.js';
-import { LAYER_NAMES, type Incident, type LayerName, type User } from '../api/types.js';
+import { LAYER_NAMES, type Incident, type LayerName, type StreamMessage, type User } from '../api/types.js';
 import { FeaturePanel } from '../details/FeaturePanel.js';
 import { HistoryView } from '../history/HistoryView.js';
 import { IncidentPanel } from '../incidents/IncidentPanel.js';
@@ -53,33 +53,42 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
   const modeRef = useRef(mode);
   modeRef.current = mode;
 
-  // Layers first (geometry and names), then the stream, whose snapshot brings everything up to date.
+  // The layers (geometry and names) and the stream load side by side; the stream's messages wait for the layers,
+  // then its snapshot brings everything up to date. One after the other, a first map waited for both in turn.
   useEffect(() => {
     if (!controller) return;
-    let stream: LiveStream | undefined;
     let active = true;
+    let layersIn = false;
+    const waiting: StreamMessage[] = [];
+    const apply = (message: StreamMessage) => {
+      const start = performance.now();
+      const diffs = store.apply(message);
+      controller.applyDiffs(diffs, modeRef.current === 'history' ? HISTORY_SOURCES : undefined);
+      controller.setFresh(store.freshIncidents());
+      // A User Timing entry per message, for devtools and `npm run measure:console -w web`.
+      performance.measure(STREAM_MEASURE, { start, detail: { type: message.type, devices: message.devices.length } });
+    };
+    const stream = new LiveStream({
+      url: () => client.streamUrl(),
+      onMessage: (message) => (layersIn ? apply(message) : waiting.push(message)),
+      onState: (state, retryInMs) => setConnection({ state, retryAt: retryInMs === undefined ? undefined : Date.now() + retryInMs }),
+      stillAuthorised: () => client.me().then(() => true),
+    });
+    stream.start();
     Promise.all(LAYER_NAMES.map((name) => client.layer(name).then((collection) => [name, collection] as const)))
       .then((layers) => {
         if (!active) return;
         store.load(Object.fromEntries(layers));
         for (const name of LAYER_NAMES) controller.setData(name, store.collection(name));
         performance.mark(LAYERS_MARK);
-        stream = new LiveStream({
-          url: () => client.streamUrl(),
-          onMessage: (message) => {
-            const start = performance.now();
-            const diffs = store.apply(message);
-            controller.applyDiffs(diffs, modeRef.current === 'history' ? HISTORY_SOURCES : undefined);
-            controller.setFresh(store.freshIncidents());
-            // A User Timing entry per message, for devtools and `npm run measure:console -w web`.
-            performance.measure(STREAM_MEASURE, { start, detail: { type: message.type, devices: message.devices.length } });
-          },
-          onState: (state, retryInMs) => setConnection({ state, retryAt: retryInMs === undefined ? undefined : Date.now() + retryInMs }),
-          stillAuthorised: () => client.me().then(() => true),
-        });
-        stream.start();
+        layersIn = true;
+        for (const message of waiting.splice(0)) apply(message);
       })
-      .catch(() => active && setLoadError(true));
+      .catch(() => {
+        if (!active) return;
+        stream.stop();
+        setLoadError(true);
+      });
     const expiry = setInterval(() => {
       if (store.expireFresh()) controller.setFresh(store.freshIncidents());
     }, 5000);
@@ -89,7 +98,7 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
       active = false;
       clearInterval(expiry);
       clearInterval(zones);
-      stream?.stop();
+      stream.stop();
     };
   }, [client, controller, store]);
 
