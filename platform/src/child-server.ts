@@ -14,6 +14,9 @@ export interface ChildServerOptions {
   name: string;
   command: string;
   args: string[];
+  /** Its working directory and environment; by default this process's. */
+  cwd?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
   /** Where it answers, for messages. */
   address: string;
   /** Resolves true once it serves. */
@@ -54,7 +57,7 @@ export function childServer(options: ChildServerOptions): ChildServer {
 
   const start = async () => {
     stopping = false;
-    const started = spawn(options.command, options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     const keep = (line: string) => {
       if (!line) return;

@@ -6,3 +6,4 @@ export { startInfluxd, InfluxPortInUseError, type LocalInfluxd, type InfluxdOpti
 export { onShutdown } from './shutdown.js';
 export { influxQuery, InfluxQueryError, type InfluxqlTarget, type Row } from './influxql.js';
 export { startRedisServer, RedisPortInUseError, type LocalRedis, type RedisServerOptions } from './redis-server.js';
+export { childServer, type ChildServer, type ChildServerOptions } from './child-server.js';

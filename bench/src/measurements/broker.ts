@@ -11,7 +11,7 @@ import { startFleet, type FleetTotals } from '../mqtt/fleet.js';
 import { subscribe } from '../mqtt/subscriber.js';
 import { startMosquitto } from '../servers/mosquitto.js';
 import { startPlatformBroker } from '../servers/platform-broker.js';
-import { cpuMs } from '../servers/process-memory.js';
+import { processCpuSeconds } from '../process-cpu.js';
 import { round } from '../stats.js';
 
 /** Below the broker's default DEVICE_RATE_LIMIT of 10 messages/s per device (burst 100), so that none is throttled. */
@@ -136,7 +136,7 @@ async function runBroker(broker: BrokerName, roundIndex: number, devices: BenchD
     const phases: Phase[] = [];
     for (const qos of [0, 1] as const) {
       const receivedBefore = consumer.received;
-      const brokerCpu = cpuMs(server.pid);
+      const brokerCpuS = processCpuSeconds(server.pid);
       const consumerCpu = process.cpuUsage();
       const started = performance.now();
       const totals: FleetTotals = await fleet.publish({ type: 'publish', perDeviceRate: PER_DEVICE_RATE, qos, durationMs: settings.phaseS * 1000, maxInFlightPerDevice: 20 });
@@ -158,8 +158,8 @@ async function runBroker(broker: BrokerName, roundIndex: number, devices: BenchD
         received: total,
         skipped: totals.skipped,
         drainS: round(seconds - publishS, 1),
-        brokerCores: round((cpuMs(server.pid) - brokerCpu) / 1000 / seconds, 2),
-        brokerCpuMicrosPerMessage: total > 0 ? round(((cpuMs(server.pid) - brokerCpu) * 1000) / total, 1) : Number.NaN,
+        brokerCores: round((processCpuSeconds(server.pid) - brokerCpuS) / seconds, 2),
+        brokerCpuMicrosPerMessage: total > 0 ? round(((processCpuSeconds(server.pid) - brokerCpuS) * 1e6) / total, 1) : Number.NaN,
         clientCores: round(totals.cpuMs / 1000 / publishS, 2),
         consumerCores: round((consumerUsage.user + consumerUsage.system) / 1e6 / seconds, 2),
       };

@@ -8,18 +8,8 @@ export interface FleetOptions extends Omit<FleetTask, 'devices'> {
   workers: number;
 }
 
-export interface FleetTotals {
-  tried: number;
-  connected: number;
-  connectFailures: number;
-  dropped: number;
-  sent: number;
-  acknowledged: number;
-  skipped: number;
-  /** CPU of all workers together over the publish phase, in ms. */
-  cpuMs: number;
-  publishMs: number;
-}
+/** The workers' reports added up; `cpuMs` is all workers' CPU together over the publish phase. */
+export type FleetTotals = Omit<FleetReport, 'type'>;
 
 export interface Fleet {
   totals(): FleetTotals;

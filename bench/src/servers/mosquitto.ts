@@ -8,14 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { isPortOpen } from '@city/platform';
+import { childServer, isPortOpen } from '@city/platform';
 import { freePort } from '@city/platform/testing';
-import { startChild, type BenchChild } from './child.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
+const START_TIMEOUT_MS = 60_000;
 
-export interface RunningMosquitto extends BenchChild {
+export interface RunningMosquitto {
+  pid: number;
   port: number;
+  stop(): Promise<void>;
 }
 
 export async function startMosquitto(dataDir: string, devices: readonly { id: string; secret: string }[], consumer: { username: string; password: string }): Promise<RunningMosquitto> {
@@ -49,6 +51,7 @@ export async function startMosquitto(dataDir: string, devices: readonly { id: st
       '',
     ].join('\n'),
   );
-  const child = await startChild('mosquitto', MOSQUITTO, ['-c', config], {}, () => isPortOpen(port));
-  return { ...child, port };
+  const server = childServer({ name: 'mosquitto', command: MOSQUITTO, args: ['-c', config], address: `127.0.0.1:${port}`, ready: () => isPortOpen(port), startTimeoutMs: START_TIMEOUT_MS });
+  await server.start();
+  return { pid: server.pid!, port, stop: server.stop };
 }

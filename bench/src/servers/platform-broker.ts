@@ -9,11 +9,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STORE_FILE } from '@city/broker/durable-persistence';
-import { isPortOpen } from '@city/platform';
+import { childServer, isPortOpen } from '@city/platform';
 import { freePort } from '@city/platform/testing';
-import { startChild } from './child.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+const START_TIMEOUT_MS = 60_000;
 
 export interface RunningPlatformBroker {
   pid: number;
@@ -35,28 +35,29 @@ export async function startPlatformBroker(dataDir: string, options: { store?: 'f
   const serviceSecret = randomBytes(24).toString('base64url');
   const profile = process.env.BENCH_BROKER_PROF;
   const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', 'broker/src/index.ts'];
-  const broker = await startChild(
-    'broker',
-    process.execPath,
+  const broker = childServer({
+    name: 'broker',
+    command: process.execPath,
     args,
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'warn',
-        DATA_DIR: dataDir,
-        MQTT_HOST: '127.0.0.1',
-        MQTT_PORT: String(port),
-        BROKER_METRICS_PORT: String(metricsPort),
-        MQTT_SERVICE_SECRET: serviceSecret,
-        BROKER_STORE: options.store ?? 'file',
-        ...options.env,
-      },
+    cwd: root,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(port),
+      BROKER_METRICS_PORT: String(metricsPort),
+      MQTT_SERVICE_SECRET: serviceSecret,
+      BROKER_STORE: options.store ?? 'file',
+      ...options.env,
     },
-    async () => (await isPortOpen(port)) && (await isPortOpen(metricsPort)),
-  );
+    address: `127.0.0.1:${port}`,
+    ready: async () => (await isPortOpen(port)) && (await isPortOpen(metricsPort)),
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
+  await broker.start();
   return {
-    pid: broker.pid,
+    pid: broker.pid!,
     port,
     metricsPort,
     serviceSecret,
