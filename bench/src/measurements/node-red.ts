@@ -11,11 +11,10 @@ import { mkdirSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { influxQuery } from '@city/platform';
 import { freePort } from '@city/platform/testing';
-import { startPlatform, type PlatformStack } from '@city/faults/platform-stack';
+import { startPlatform, type LoadSummary, type PlatformStack } from '@city/faults/platform-stack';
 import type { BenchContext, Measurement } from '../measurement.js';
 import { atLeast } from '../report.js';
 import { round } from '../stats.js';
-import { runLoad, type LoadResult } from '../load-generator.js';
 import { ensureNodeRed } from '../node-red-install.js';
 import { writeNodeRedFiles } from '../node-red-flow.js';
 import { startNodeRed } from '../node-red-process.js';
@@ -152,10 +151,12 @@ async function countPoints(stack: PlatformStack, db: string, sinceMs: number): P
 async function measureRound(stack: PlatformStack, consumer: Consumer, db: string, plan: Plan, probe: ConsumerProbe): Promise<Omit<RoundResult, 'nodeRedErrors'>> {
   const since = Date.now();
   const [cpuBefore, serversBefore] = [await probe.cpuSeconds(), await serversCpu(stack)];
-  const load = runLoad({ dataDir: stack.dataDir, mqttUrl: stack.mqttUrl, devices: DEVICES, rate: plan.rate, durationS: plan.durationS, qos: 1, payload: 'traffic', deviceRateLimit: DEVICE_RATE_LIMIT });
-  let summary: LoadResult | undefined;
+  let loadPid: number | undefined;
+  // The generator prints its summary also when stopped early (SIGTERM).
+  const loaded = stack.load({ devices: DEVICES, rate: plan.rate, durationS: plan.durationS, qos: 1, sdk: false, payload: 'traffic', onStart: (pid) => (loadPid = pid) });
+  let summary: LoadSummary | undefined;
   let loadError: unknown;
-  void load.result.then(
+  void loaded.then(
     (result) => (summary = result),
     (error: unknown) => (loadError = error),
   );
@@ -187,9 +188,15 @@ async function measureRound(stack: PlatformStack, consumer: Consumer, db: string
       if (firstSeenAt === undefined && now - polledFrom > NOTHING_ARRIVED_MS) throw new Error(`${consumer} stored nothing within ${NOTHING_ARRIVED_MS / 1000} s / ${consumer} không lưu được gì`);
     }
   } finally {
-    load.stop();
+    if (loadPid !== undefined && summary === undefined && loadError === undefined) {
+      try {
+        process.kill(loadPid, 'SIGTERM');
+      } catch {
+        // It ended by itself in the meantime; its summary is on the way.
+      }
+    }
   }
-  const result = await load.result;
+  const result = await loaded;
   const stillWriting = stored < result.acknowledged && performance.now() - lastRiseAt < STALL_MS;
   const [cpuAfter, serversAfter] = [await probe.cpuSeconds(), await serversCpu(stack)];
   const publishStart = result.startedAt ? Date.parse(result.startedAt) : since;
