@@ -102,14 +102,14 @@ export class StreamHub<Incident extends { id: string }> {
         client.devices.add(device.id);
       }
       if (device.segment) client.segments.add(device.segment);
-      client.timer ??= this.arm(client, client.sentAt + this.intervalMs - Date.now());
+      this.schedule(client);
     }
   }
 
   incidentChanged(incident: Incident): void {
     for (const client of this.clients) {
       client.incidents.set(incident.id, incident);
-      client.timer ??= this.arm(client, client.sentAt + this.intervalMs - Date.now());
+      this.schedule(client);
     }
   }
 
@@ -125,6 +125,11 @@ export class StreamHub<Incident extends { id: string }> {
   private forget(client: Client): void {
     clearTimeout(client.timer);
     this.clients.delete(client);
+  }
+
+  /** Arms the client's timer, unless armed, for when a second has passed since its last message. */
+  private schedule(client: Client): void {
+    client.timer ??= this.arm(client, client.sentAt + this.intervalMs - Date.now());
   }
 
   private arm(client: Client, delayMs: number): NodeJS.Timeout {
