@@ -40,6 +40,8 @@ export interface LoadOptions {
   qos?: 0 | 1;
   workers?: number;
   maxInFlight?: number;
+  /** The SDK devices' longest wait between reconnection attempts, in seconds (the SDK's own default otherwise). */
+  maxBackoffS?: number;
   /** Node options for the load generator, which its workers take too (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
   /** Called with the load generator's process id once it runs (its workers are its children). */
@@ -169,10 +171,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     apiGet: <T>(path: string) => call<T>('GET', path),
     apiPost: <T>(path: string, body: unknown) => call<T>('POST', path, body),
-    load({ devices, rate, durationS, payload = 'traffic', sdk = true, qos = 1, workers, maxInFlight, nodeArgs = [], onStart }) {
+    load({ devices, rate, durationS, payload = 'traffic', sdk = true, qos = 1, workers, maxInFlight, maxBackoffS, nodeArgs = [], onStart }) {
       const args = [...nodeArgs, '--import', 'tsx', 'simulators/src/load/load.ts', ...(sdk ? ['--sdk'] : []), '--payload', payload, '--devices', String(devices), '--rate', String(rate), '--qos', String(qos), '--duration', String(durationS)];
       if (workers) args.push('--workers', String(workers));
       if (maxInFlight) args.push('--max-in-flight', String(maxInFlight));
+      if (maxBackoffS) args.push('--max-backoff', String(maxBackoffS));
       return new Promise((resolve, reject) => {
         const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (error) return reject(new Error(`load generator failed: ${error.message}\n${stderr.slice(-2000)}`));

@@ -60,7 +60,7 @@ export function serviceProcess(name: string, entry: string, env: Record<string, 
         }
       });
       await waitFor(`${name} ready`, async () => {
-        if (!running()) throw new Error(`${name} exited (${started.signalCode ?? started.exitCode}) before it was ready`);
+        if (!running()) throw new Error(`${name} exited (${started.signalCode ?? started.exitCode}) before it was ready${lastError(logs)}`);
         return ready().catch(() => false);
       }, 60_000, 100);
     },
@@ -74,4 +74,10 @@ export function serviceProcess(name: string, entry: string, env: Record<string, 
     },
     logs: () => [...logs],
   };
+}
+
+/** The last error the service logged, for the message of a failed start. */
+function lastError(logs: readonly LogLine[]): string {
+  const line = logs.findLast((entry) => (entry.level ?? 0) >= 50);
+  return line ? `: ${JSON.stringify(line)}` : '';
 }

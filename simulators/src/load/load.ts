@@ -31,17 +31,20 @@ const { values } = parseArgs({
     'source-addresses': { type: 'string' },
     cleanup: { type: 'boolean', default: false },
     sdk: { type: 'boolean', default: false },
+    'max-backoff': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 
 const usage = [
-  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk]',
+  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk [--max-backoff S]]',
   '       npm run load -- --cleanup      remove the load devices from the registry (once ingest has caught up)',
-  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk]',
+  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk [--max-backoff S]]',
   '           npm run load -- --cleanup  xóa các thiết bị tải khỏi sổ đăng ký (sau khi ingest đã xử lý hết)',
   '  --sdk: devices through the device SDK (QoS 1; reconnect with back-off, buffer while offline)',
   '  --sdk: thiết bị dùng SDK (QoS 1; tự kết nối lại với back-off, lưu đệm khi mất kết nối)',
+  '  --max-backoff S: the SDK devices wait at most S seconds between reconnection attempts (the SDK default is 60)',
+  '  --max-backoff S: thiết bị SDK chờ tối đa S giây giữa các lần thử kết nối lại (mặc định của SDK là 60)',
   '',
 ].join('\n');
 if (values.help) {
@@ -67,8 +70,9 @@ const qos = Number(values.qos);
 const durationS = Number(values.duration);
 const payload = values.payload as PayloadMix;
 const maxInFlight = Number(values['max-in-flight']);
+const maxBackoffS = values['max-backoff'] === undefined ? undefined : Number(values['max-backoff']);
 const sourceAddresses = values['source-addresses']?.split(',').map((address) => address.trim()).filter(Boolean) ?? [];
-if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1)) {
+if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1) || (maxBackoffS !== undefined && !(values.sdk && maxBackoffS > 0))) {
   process.stderr.write(usage);
   process.exit(2);
 }
@@ -104,7 +108,7 @@ const finished = Array.from({ length: workerCount }, (_, w) => {
   const profiling = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
   const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: [...profiling, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   workers.push(child);
-  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount), sdk: values.sdk === true };
+  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount), sdk: values.sdk === true, ...(maxBackoffS !== undefined && { maxReconnectMs: maxBackoffS * 1000 }) };
   child.send(task);
   return new Promise<void>((resolve) => {
     child.on('message', (report: WorkerReport) => {

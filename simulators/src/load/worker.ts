@@ -19,6 +19,8 @@ export interface WorkerTask {
   maxInFlight: number;
   /** Devices through the SDK: they reconnect with back-off and buffer while offline (fault tests), instead of bare connections. */
   sdk?: boolean;
+  /** The SDK devices' back-off ceiling, when not the SDK's own. */
+  maxReconnectMs?: number;
 }
 
 export interface WorkerReport {
@@ -144,7 +146,7 @@ function pace(task: WorkerTask, ready: () => boolean, emit: () => void): Promise
  * increase, so that every reading is its own point in InfluxDB. At the end it waits for the buffers to drain.
  */
 async function runSdk(task: WorkerTask): Promise<void> {
-  const devices = task.devices.map((device) => ({ ...device, client: new DeviceClient({ url: task.url, deviceId: device.id, secret: device.secret }), lastTs: 0 }));
+  const devices = task.devices.map((device) => ({ ...device, client: new DeviceClient({ url: task.url, deviceId: device.id, secret: device.secret, ...(task.maxReconnectMs !== undefined && { maxReconnectMs: task.maxReconnectMs }) }), lastTs: 0 }));
   let connectFailures = 0;
   let next = 0;
   const connectOne = async () => {
