@@ -75,6 +75,18 @@ describe('the load generator', () => {
     expect(existsSync(join(stack.dataDir, 'load', 'credentials.json'))).toBe(false);
   }, 60_000);
 
+  it('at QoS 0 counts a reading once written, and the broker receives every one', async () => {
+    const before = await brokerMetric('mqtt_messages_in_total');
+    const { summary } = await load('--devices', '10', '--rate', '200', '--qos', '0', '--duration', '2', '--payload', 'air');
+    expect(summary).toMatchObject({ connected: 10, failed: 0, qos: 0 });
+    expect(summary.acknowledged).toBe(summary.sent);
+    await waitFor('the broker to receive every QoS 0 message', async () => (await brokerMetric('mqtt_messages_in_total')) - before === summary.sent, 10_000);
+  }, 60_000);
+
+  it('fails to connect a device with a wrong secret, naming the refusal', async () => {
+    await expect(connectDevice(stack.mqttUrl, { id: 'load-0', secret: 'not-its-secret' })).rejects.toThrow(/refused load-0 \(CONNACK return code [45]\)/);
+  });
+
   it('connects from the source address it is given', async () => {
     const server = createServer();
     const seen = new Promise<string | undefined>((resolve) => server.once('connection', (socket) => {

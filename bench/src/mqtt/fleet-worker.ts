@@ -4,7 +4,7 @@
  * A device with too many unacknowledged messages, or a full socket, skips its turn rather than queue without end.
  */
 import { createConnection, type Socket } from 'node:net';
-import { PACKET, PacketReader, PINGREQ, PublishTemplate, connectPacket } from './wire.js';
+import { PACKET, PacketReader, PINGREQ, PublishTemplate, connectPacket } from '@city/simulators/src/load/wire.js';
 
 export interface FleetDevice {
   id: string;

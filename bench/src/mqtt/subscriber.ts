@@ -4,7 +4,7 @@
  * after its batch is stored; here the broker's side is what is measured) and counts them.
  */
 import { createConnection, type Socket } from 'node:net';
-import { PACKET, PINGREQ, PacketReader, connectPacket, pubackPacket, subscribePacket } from './wire.js';
+import { PACKET, PINGREQ, PacketReader, connectPacket, pubackPacket, subscribePacket } from '@city/simulators/src/load/wire.js';
 
 export interface Subscriber {
   readonly received: number;

@@ -76,8 +76,8 @@ if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk &&
   process.stderr.write(usage);
   process.exit(2);
 }
-if (sourceAddresses.length > 0 && !config.mqttUrl.startsWith('mqtt://')) {
-  process.stderr.write('--source-addresses needs a plain mqtt:// broker URL / --source-addresses chỉ dùng với địa chỉ broker mqtt://\n');
+if (sourceAddresses.length > 0 && values.sdk) {
+  process.stderr.write('--source-addresses is for bare connections, not --sdk devices / --source-addresses chỉ dùng cho kết nối trần, không dùng với --sdk\n');
   process.exit(2);
 }
 

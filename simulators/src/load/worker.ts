@@ -4,9 +4,8 @@
  * rate, reporting counts and latencies twice a second. Several run side by side when one process
  * would run out of file descriptors or CPU.
  */
-import type { MqttClient } from 'mqtt';
 import { DeviceClient, type DeviceKind, type DeviceReading } from '@city/devices';
-import { connectDevice, type LoadDevice } from './connection.js';
+import { connectDevice, type DeviceConnection, type LoadDevice } from './connection.js';
 import { LatencySample } from './latency.js';
 import { payloadFor, readingFor } from './payloads.js';
 
@@ -56,7 +55,7 @@ process.once('message', (task: WorkerTask) => {
 const go = () => new Promise<void>((resolve) => process.once('message', () => resolve()));
 
 async function run(task: WorkerTask): Promise<void> {
-  const clients: { client: MqttClient; id: string; kind: DeviceKind; lastTs: number }[] = [];
+  const clients: { connection: DeviceConnection; kind: DeviceKind; lastTs: number }[] = [];
   let sent = 0;
   let acknowledged = 0;
   let failed = 0;
@@ -73,7 +72,7 @@ async function run(task: WorkerTask): Promise<void> {
     while (next < task.devices.length) {
       const device = task.devices[next++] as WorkerTask['devices'][number];
       try {
-        clients.push({ client: await connectDevice(task.url, device, device.sourceAddress), id: device.id, kind: device.kind, lastTs: 0 });
+        clients.push({ connection: await connectDevice(task.url, device, device.sourceAddress), kind: device.kind, lastTs: 0 });
       } catch {
         connectFailures++;
       }
@@ -99,7 +98,7 @@ async function run(task: WorkerTask): Promise<void> {
     inFlight++;
     // One reading per (device, millisecond): a second one in the same millisecond would overwrite the first in InfluxDB.
     target.lastTs = Math.max(Date.now(), target.lastTs + 1);
-    target.client.publish(`devices/${target.id}/telemetry`, payloadFor(target.kind, target.lastTs, sent, Date.now()), { qos: task.qos }, (error) => {
+    target.connection.publish(payloadFor(target.kind, target.lastTs, sent, Date.now()), task.qos, (error) => {
       inFlight--;
       if (error) failed++;
       else {
@@ -114,7 +113,7 @@ async function run(task: WorkerTask): Promise<void> {
   failed += inFlight;
   clearInterval(reporter);
   report('done', { publishMs: publishedUntil - startedAt, drainMs: drainedAt - publishedUntil });
-  await Promise.all(clients.map(({ client }) => client.endAsync().catch(() => undefined)));
+  await Promise.all(clients.map(({ connection }) => connection.end()));
 }
 
 /** Calls `emit` at the task's rate until its duration is over, while `ready` allows; a stalled generator does not burst to catch up by more than a second. */

@@ -1,7 +1,7 @@
 /**
- * The few MQTT 3.1.1 packets the bench's load clients write, built by hand into buffers, and a reader that only
- * splits what comes back into packet types. The load must cost the client far less than it costs the broker, or
- * the bench measures the client: mqtt.js spends more CPU per message than either broker does.
+ * The few MQTT 3.1.1 packets the load generator's and the bench's clients write, built by hand into buffers, and a
+ * reader that only splits what comes back into packet types. The load must cost the client far less than it costs
+ * the broker, or a load test measures the client: mqtt.js spends more CPU per message than either broker does.
  */
 export const PACKET = { connack: 2, publish: 3, puback: 4, suback: 9, pingresp: 13 } as const;
 
@@ -62,6 +62,28 @@ export class PublishTemplate {
     this.bytes.copy(copy);
     copy.writeUInt16BE(messageId, this.idOffset);
     return copy;
+  }
+}
+
+/** PUBLISHes to one topic, each with its own payload: the topic's bytes are encoded once. */
+export class TopicPublisher {
+  private readonly topicField: Buffer;
+
+  constructor(topic: string) {
+    this.topicField = utf8Field(topic);
+  }
+
+  packet(payload: string, qos: 0 | 1, messageId: number): Buffer {
+    const bodyLength = this.topicField.length + (qos ? 2 : 0) + Buffer.byteLength(payload);
+    const lengthBytes = remainingLength(bodyLength);
+    const packet = Buffer.allocUnsafe(1 + lengthBytes.length + bodyLength);
+    packet[0] = 0x30 | (qos << 1);
+    let offset = 1;
+    for (const byte of lengthBytes) packet[offset++] = byte;
+    offset += this.topicField.copy(packet, offset);
+    if (qos) offset = packet.writeUInt16BE(messageId, offset);
+    packet.write(payload, offset, 'utf8');
+    return packet;
   }
 }
 
