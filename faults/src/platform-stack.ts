@@ -20,6 +20,9 @@ export interface LoadSummary {
   connected: number;
   sent: number;
   acknowledged: number;
+  /** Above 1 for gateway batches: `acknowledged` counts messages, this their readings. */
+  readingsPerMessage: number;
+  readingsAcknowledged: number;
   failed: number;
   reconnects: number;
   rate: number;
@@ -40,6 +43,8 @@ export interface LoadOptions {
   qos?: 0 | 1;
   workers?: number;
   maxInFlight?: number;
+  /** Readings per message (gateway batches; bare connections only). */
+  batch?: number;
   /** The SDK devices' longest wait between reconnection attempts, in seconds (the SDK's own default otherwise). */
   maxBackoffS?: number;
   /** Node options for the load generator, which its workers take too (e.g. `--cpu-prof`). */
@@ -171,11 +176,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     apiGet: <T>(path: string) => call<T>('GET', path),
     apiPost: <T>(path: string, body: unknown) => call<T>('POST', path, body),
-    load({ devices, rate, durationS, payload = 'traffic', sdk = true, qos = 1, workers, maxInFlight, maxBackoffS, nodeArgs = [], onStart }) {
+    load({ devices, rate, durationS, payload = 'traffic', sdk = true, qos = 1, workers, maxInFlight, batch, maxBackoffS, nodeArgs = [], onStart }) {
       const args = [...nodeArgs, '--import', 'tsx', 'simulators/src/load/load.ts', ...(sdk ? ['--sdk'] : []), '--payload', payload, '--devices', String(devices), '--rate', String(rate), '--qos', String(qos), '--duration', String(durationS)];
       if (workers) args.push('--workers', String(workers));
       if (maxInFlight) args.push('--max-in-flight', String(maxInFlight));
       if (maxBackoffS) args.push('--max-backoff', String(maxBackoffS));
+      if (batch) args.push('--batch', String(batch));
       return new Promise((resolve, reject) => {
         const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (error) return reject(new Error(`load generator failed: ${error.message}\n${stderr.slice(-2000)}`));

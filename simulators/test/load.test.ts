@@ -83,6 +83,16 @@ describe('the load generator', () => {
     await waitFor('the broker to receive every QoS 0 message', async () => (await brokerMetric('mqtt_messages_in_total')) - before === summary.sent, 10_000);
   }, 60_000);
 
+  it('with --batch sends gateway batches: the rate and counts are messages, each carrying that many readings', async () => {
+    const [messagesBefore, readingsBefore] = [await stack.ingestMetric('ingest_messages_received_total'), await stack.ingestMetric('ingest_readings_received_total')];
+    const { summary } = await load('--devices', '10', '--rate', '50', '--qos', '1', '--duration', '2', '--payload', 'mixed', '--batch', '20');
+    expect(summary).toMatchObject({ connected: 10, failed: 0, readingsPerMessage: 20 });
+    expect(summary.readingsAcknowledged).toBe(summary.acknowledged * 20);
+    await waitFor('ingest to receive every batch', async () => (await stack.ingestMetric('ingest_messages_received_total')) - messagesBefore === summary.acknowledged, 20_000);
+    expect((await stack.ingestMetric('ingest_readings_received_total')) - readingsBefore).toBe(summary.readingsAcknowledged);
+    expect(await stack.ingestMetric('ingest_readings_rejected_total')).toBe(0);
+  }, 60_000);
+
   it('fails to connect a device with a wrong secret, naming the refusal', async () => {
     await expect(connectDevice(stack.mqttUrl, { id: 'load-0', secret: 'not-its-secret' })).rejects.toThrow(/refused load-0 \(CONNACK return code [45]\)/);
   });

@@ -4,9 +4,11 @@
  * number of unacknowledged publishes, so what it achieves is what the platform sustains. The rate counts from
  * the first publish to the moment ingest has made the last acknowledged reading durable, and every reading is
  * then counted in InfluxDB. Baseline: the same number of points as prebuilt line protocol to the same InfluxDB.
+ * Then, reported apart and not counted for the targets, the same devices send gateway batches: what the same
+ * platform takes when each message carries many readings.
  */
 import { loadavg } from 'node:os';
-import { startPlatform } from '@city/faults/platform-stack';
+import { startPlatform, type PlatformStack } from '@city/faults/platform-stack';
 import { atLeast, atMost } from '../report.js';
 import type { Measurement } from '../measurement.js';
 import { countPoints, writeRawBaseline } from '../influx-raw-write.js';
@@ -21,6 +23,9 @@ const WRITERS = 2;
 /** Ingest working through the broker's backlog is waited for as long as it makes progress, up to a bound. */
 const STALL_LIMIT_MS = 15_000;
 const CATCH_UP_LIMIT_MS = 300_000;
+/** Readings per gateway message, and messages/s offered: 100,000 readings/s, above what the box can take. */
+const GATEWAY_BATCH = 20;
+const GATEWAY_MESSAGE_RATE = 5000;
 
 export const e2eIngest: Measurement = {
   name: 'e2e-ingest',
@@ -77,6 +82,9 @@ export const e2eIngest: Measurement = {
       const rawCpuCores = rawCpu.stop().cores;
       const ratio = readingsPerS / raw.pointsPerS;
 
+      progress(`gateway batches of ${GATEWAY_BATCH} readings, reported apart / lô gateway, báo cáo riêng`);
+      const gateway = await gatewayPhase(stack, { devices, durationS: quick ? 6 : 30, before: stored });
+
       const busiest = Object.entries(cpuCores).sort((a, b) => b[1] - a[1])[0];
       // What each process spends on one reading (connecting and starting up included), and so what 50,000/s would take of it.
       const cpuMicrosPerReading = Object.fromEntries(Object.entries(cpuUse.cpuSeconds).map(([name, s]) => [name, Math.round((s / Math.max(1, stored)) * 1e6)]));
@@ -87,6 +95,9 @@ export const e2eIngest: Measurement = {
         `Baseline: ${raw.points} points of the same kinds as prebuilt line protocol, ${BATCH_LINES} lines a POST, ${WRITERS} writers, into the same database: ${Math.round(raw.pointsPerS)} points/s.`,
         `CPU in cores over the ${cpuUse.seconds} s window (2 cores on the box): ${Object.entries(cpuCores).map(([name, cores]) => `${name} ${cores}`).join(', ')}${busiest ? `; the busiest is ${busiest[0]}` : ''}. At the CPU each spent per reading (its start-up and connecting included, so an upper bound in a short run), 50,000 readings/s would take ${Object.entries(coresFor50k).map(([name, cores]) => `${name} ${cores}`).join(', ')} cores.`,
       ];
+      notes.push(
+        `Gateway batches, apart from the targets: the same ${devices} devices sent ${gateway.messages} messages of ${GATEWAY_BATCH} readings each (${GATEWAY_MESSAGE_RATE} messages/s offered) for ${gateway.durationS} s: ${Math.round(gateway.readingsPerS)} readings/s end to end (${round(gateway.readingsPerS / readingsPerS, 1)}× single readings), ${gateway.lost} lost.`,
+      );
       if (lost > 0) notes.push(`${lost} acknowledged readings are missing from InfluxDB (ingest rejected ${rejected}).`);
       if (profiles) notes.push(`CPU profiles in ${profiles.dir}.`);
       return {
@@ -114,6 +125,7 @@ export const e2eIngest: Measurement = {
           cpuMicrosPerReading,
           coresFor50kReadingsPerS: coresFor50k,
           rawWriteCpuCores: rawCpuCores,
+          gateway: { ...gateway, readingsPerS: round(gateway.readingsPerS, 0), readingsPerMessage: GATEWAY_BATCH, offeredMessagesPerS: GATEWAY_MESSAGE_RATE },
           // Other work on the box: above its 2 cores, every process here got less than it asked for.
           loadAverage1m: round(loadavg()[0] as number, 1),
         },
@@ -124,6 +136,16 @@ export const e2eIngest: Measurement = {
     }
   },
 };
+
+/** The same stack and devices sending gateway batches; `before` is the points already stored. */
+async function gatewayPhase(stack: PlatformStack, { devices, durationS, before }: { devices: number; durationS: number; before: number }) {
+  const writtenBefore = await stack.ingestMetric('ingest_points_written_total');
+  const summary = await stack.load({ devices, rate: GATEWAY_MESSAGE_RATE, durationS, payload: 'mixed', sdk: false, qos: 1, workers: 2, batch: GATEWAY_BATCH });
+  const caughtUpAt = await waitForIngest(async () => stack.ingestMetric('ingest_points_written_total'), writtenBefore + summary.readingsAcknowledged);
+  const stored = (await countPoints(stack.influx.url, 'city', 'raw', 'load-')) - before;
+  const seconds = (caughtUpAt - Date.parse(summary.startedAt ?? '')) / 1000;
+  return { durationS, messages: summary.acknowledged, readings: summary.readingsAcknowledged, stored, lost: Math.max(0, summary.readingsAcknowledged - stored), seconds: round(seconds, 2), readingsPerS: stored / seconds };
+}
 
 /** Waits until ingest has made `count` points durable; returns when (epoch ms). */
 async function waitForIngest(written: () => Promise<number>, count: number): Promise<number> {

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DeviceRegistry } from '@city/devices';
+import { DeviceRegistry, MAX_BATCH_READINGS } from '@city/devices';
 import { readSimConfig } from '../config.js';
 import { progressLine } from '../progress.js';
 import { provisionLoadDevices, removeLoadDevices } from './devices.js';
@@ -32,17 +32,20 @@ const { values } = parseArgs({
     cleanup: { type: 'boolean', default: false },
     sdk: { type: 'boolean', default: false },
     'max-backoff': { type: 'string' },
+    batch: { type: 'string', default: '1' },
     help: { type: 'boolean' },
   },
 });
 
 const usage = [
-  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk [--max-backoff S]]',
+  'Usage: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--batch B] [--sdk [--max-backoff S]]',
   '       npm run load -- --cleanup      remove the load devices from the registry (once ingest has caught up)',
-  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--sdk [--max-backoff S]]',
+  'Cách dùng: npm run load -- --devices N --rate R --qos 0|1 --duration S [--payload traffic|air|mixed] [--workers W] [--source-addresses 127.0.0.1,127.0.0.2] [--batch B] [--sdk [--max-backoff S]]',
   '           npm run load -- --cleanup  xóa các thiết bị tải khỏi sổ đăng ký (sau khi ingest đã xử lý hết)',
   '  --sdk: devices through the device SDK (QoS 1; reconnect with back-off, buffer while offline)',
   '  --sdk: thiết bị dùng SDK (QoS 1; tự kết nối lại với back-off, lưu đệm khi mất kết nối)',
+  '  --batch B: each message is a gateway batch of B readings (bare connections; the rate counts messages)',
+  '  --batch B: mỗi bản tin là một lô gateway gồm B phép đo (kết nối trần; tốc độ tính theo bản tin)',
   '  --max-backoff S: the SDK devices wait at most S seconds between reconnection attempts (the SDK default is 60)',
   '  --max-backoff S: thiết bị SDK chờ tối đa S giây giữa các lần thử kết nối lại (mặc định của SDK là 60)',
   '',
@@ -70,9 +73,10 @@ const qos = Number(values.qos);
 const durationS = Number(values.duration);
 const payload = values.payload as PayloadMix;
 const maxInFlight = Number(values['max-in-flight']);
+const batch = Number(values.batch);
 const maxBackoffS = values['max-backoff'] === undefined ? undefined : Number(values['max-backoff']);
 const sourceAddresses = values['source-addresses']?.split(',').map((address) => address.trim()).filter(Boolean) ?? [];
-if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1) || (maxBackoffS !== undefined && !(values.sdk && maxBackoffS > 0))) {
+if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1) || !(Number.isInteger(batch) && batch >= 1 && batch <= MAX_BATCH_READINGS && (batch === 1 || !values.sdk)) || (maxBackoffS !== undefined && !(values.sdk && maxBackoffS > 0))) {
   process.stderr.write(usage);
   process.exit(2);
 }
@@ -108,7 +112,7 @@ const finished = Array.from({ length: workerCount }, (_, w) => {
   const profiling = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
   const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: [...profiling, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   workers.push(child);
-  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount), sdk: values.sdk === true, ...(maxBackoffS !== undefined && { maxReconnectMs: maxBackoffS * 1000 }) };
+  const task: WorkerTask = { url: config.mqttUrl, devices: share, rate: (rate * share.length) / devices, qos: qos as 0 | 1, durationS, maxInFlight: Math.ceil(maxInFlight / workerCount), sdk: values.sdk === true, batch, ...(maxBackoffS !== undefined && { maxReconnectMs: maxBackoffS * 1000 }) };
   child.send(task);
   return new Promise<void>((resolve) => {
     child.on('message', (report: WorkerReport) => {
@@ -150,6 +154,8 @@ const summary = {
   targetRate: rate,
   sent: sum('sent'),
   acknowledged: sum('acknowledged'),
+  readingsPerMessage: batch,
+  readingsAcknowledged: sum('acknowledged') * batch,
   failed: sum('failed'),
   reconnects: sum('reconnects'),
   rate: Number((sum('acknowledged') / Math.max(publishS, 0.001)).toFixed(1)),

@@ -16,6 +16,8 @@ export interface WorkerTask {
   qos: 0 | 1;
   durationS: number;
   maxInFlight: number;
+  /** Readings per message: above 1, each message is a gateway batch. */
+  batch: number;
   /** Devices through the SDK: they reconnect with back-off and buffer while offline (fault tests), instead of bare connections. */
   sdk?: boolean;
   /** The SDK devices' back-off ceiling, when not the SDK's own. */
@@ -96,9 +98,7 @@ async function run(task: WorkerTask): Promise<void> {
     const publishedAt = performance.now();
     sent++;
     inFlight++;
-    // One reading per (device, millisecond): a second one in the same millisecond would overwrite the first in InfluxDB.
-    target.lastTs = Math.max(Date.now(), target.lastTs + 1);
-    target.connection.publish(payloadFor(target.kind, target.lastTs, sent, Date.now()), task.qos, (error) => {
+    target.connection.publish(messageFor(target, task.batch, sent), task.qos, (error) => {
       inFlight--;
       if (error) failed++;
       else {
@@ -114,6 +114,16 @@ async function run(task: WorkerTask): Promise<void> {
   clearInterval(reporter);
   report('done', { publishMs: publishedUntil - startedAt, drainMs: drainedAt - publishedUntil });
   await Promise.all(clients.map(({ connection }) => connection.end()));
+}
+
+/** One reading, or a gateway batch of them, each in its own millisecond: a second reading in the same millisecond would overwrite the first in InfluxDB. */
+function messageFor(device: { kind: DeviceKind; lastTs: number }, batch: number, n: number): string {
+  const readings: string[] = [];
+  for (let i = 0; i < batch; i++) {
+    device.lastTs = Math.max(Date.now(), device.lastTs + 1);
+    readings.push(payloadFor(device.kind, device.lastTs, n, Date.now()));
+  }
+  return batch === 1 ? (readings[0] as string) : `[${readings.join(',')}]`;
 }
 
 /** Calls `emit` at the task's rate until its duration is over, while `ready` allows; a stalled generator does not burst to catch up by more than a second. */
