@@ -30,7 +30,11 @@ export const STORE_FILE = 'broker-store.log';
 export class DurablePersistence extends IndexedMemoryPersistence {
   #log: WriteAheadLog | undefined;
   #restored: LiveRecords | undefined;
-  /** What the log holds, key → value (the stored packet itself, so a change made to it in place is what a compaction writes). */
+  /**
+   * What the log holds besides the outgoing queues, key → value (the stored object itself, so a change made to it in
+   * place is what a compaction writes). The queues are their own record of what is live: kept here as well, each
+   * message cost a key string and two map changes more.
+   */
   readonly #live = new Map<string, object>();
   /** The incoming QoS 2 identifiers stored per client, so a clean session drops them without a scan. */
   readonly #incoming = new Map<string, Set<number>>();
@@ -82,7 +86,7 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     let committed: Promise<void> | undefined;
     for (const sub of subs) {
       const { seq, stored } = this.outgoingQueue(sub.clientId).enqueue(packet);
-      committed = this.#set(keyOf(OUTGOING, sub.clientId, seq), stored);
+      committed = this.#append(setRecord(keyOf(OUTGOING, sub.clientId, seq), encodeValue(stored)));
     }
     // One group commit carries them all: the last write's promise is theirs too.
     await committed;
@@ -97,13 +101,13 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     const queue = this.outgoingQueue(client.id);
     const seq = queue.update(packet);
     if (packet.cmd === 'publish' && (packet as { qos?: number }).qos !== 2) return;
-    void this.#set(keyOf(OUTGOING, client.id, seq), queue.get(seq) as AedesPacket);
+    void this.#append(setRecord(keyOf(OUTGOING, client.id, seq), encodeValue(queue.get(seq) as AedesPacket)));
   }
 
   override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket | undefined> {
     const cleared = this.outgoingQueue(client.id).clear(packet.messageId);
     if (!cleared) return undefined;
-    void this.#delete(keyOf(OUTGOING, client.id, cleared.seq));
+    void this.#append(deleteRecord(keyOf(OUTGOING, client.id, cleared.seq)));
     return cleared.packet;
   }
 
@@ -147,12 +151,16 @@ export class DurablePersistence extends IndexedMemoryPersistence {
 
   #set(key: string, value: object): Promise<void> {
     this.#live.set(key, value);
-    return (this.#log as WriteAheadLog).append(setRecord(key, encodeValue(value)));
+    return this.#append(setRecord(key, encodeValue(value)));
   }
 
   #delete(key: string): Promise<void> {
     if (!this.#live.delete(key)) return Promise.resolve();
-    return (this.#log as WriteAheadLog).append(deleteRecord(key));
+    return this.#append(deleteRecord(key));
+  }
+
+  #append(record: Buffer): Promise<void> {
+    return (this.#log as WriteAheadLog).append(record);
   }
 
   async #saveSubscriptions(clientId: string): Promise<void> {
@@ -163,6 +171,9 @@ export class DurablePersistence extends IndexedMemoryPersistence {
 
   *#snapshot(): Iterable<Buffer> {
     for (const [key, value] of this.#live) yield setRecord(key, encodeValue(value));
+    for (const [clientId, queue] of this.outgoingQueues()) {
+      for (const [seq, packet] of queue.placed()) yield setRecord(keyOf(OUTGOING, clientId, seq), encodeValue(packet));
+    }
   }
 
   /** Loads what the log held into the in-memory store, through its own methods, writing nothing back. */
@@ -195,7 +206,6 @@ export class DurablePersistence extends IndexedMemoryPersistence {
       } else if (kind === OUTGOING) {
         const packet = decodeValue<AedesPacket>(encoded);
         this.outgoingQueue(name).restore(Number(place), packet);
-        this.#live.set(key, packet);
       }
     }
   }

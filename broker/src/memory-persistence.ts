@@ -49,14 +49,20 @@ type AedesPacket = AnyAedesPacket & { messageId?: number };
 /** aedes-packet's constructor (its typings describe it as a namespace): copies a packet with its broker identity. */
 const Packet = aedesPacket as unknown as new (packet: AedesPacket) => AedesPacket;
 
-/** One client's unacknowledged messages, in the order they were queued. */
+/**
+ * One client's unacknowledged messages, in the order they were queued. Every index is keyed by numbers (a message's
+ * place, its broker counter, its packet identifier), so a message costs no key string and no array of its own: at
+ * the fan-in's rate the garbage they made was a good part of the broker's time.
+ */
 export class OutgoingQueue {
   private sequence = 0;
   private readonly entries = new Map<number, AedesPacket>();
-  /** Which entry a broker-assigned identity (brokerId, brokerCounter) names. */
-  private readonly byOrigin = new Map<string, number>();
-  /** Entries by MQTT packet identifier, oldest first (identifiers wrap at 65,535, so two may share one). */
-  private readonly byMessageId = new Map<number, number[]>();
+  /** Which entry a broker-assigned identity names: brokerId → brokerCounter → place. */
+  private readonly byOrigin = new Map<string, Map<number, number>>();
+  /** The oldest entry sent with each packet identifier. */
+  private readonly byMessageId = new Map<number, number>();
+  /** The others sharing an identifier, oldest first: identifiers wrap at 65,535, so a large backlog reuses them. */
+  private readonly sharingMessageId = new Map<number, number[]>();
 
   get size(): number {
     return this.entries.size;
@@ -74,8 +80,7 @@ export class OutgoingQueue {
   restore(seq: number, stored: AedesPacket): void {
     this.sequence = Math.max(this.sequence, seq);
     this.entries.set(seq, stored);
-    const origin = originOf(stored);
-    if (origin !== undefined && !this.byOrigin.has(origin)) this.byOrigin.set(origin, seq);
+    if (this.originOf(stored) === undefined) this.setOrigin(stored, seq);
     this.index(stored.messageId, seq);
   }
 
@@ -83,13 +88,17 @@ export class OutgoingQueue {
     return this.entries.get(seq);
   }
 
+  /** The queued messages with their places, oldest first. */
+  placed(): IterableIterator<[number, AedesPacket]> {
+    return this.entries.entries();
+  }
+
   /**
    * Records the packet identifier a queued message was sent with, or swaps a PUBLISH for its PUBREL (QoS 2);
    * returns the place of the entry it changed.
    */
   update(packet: AedesPacket): number {
-    const origin = originOf(packet);
-    const seq = origin === undefined ? undefined : this.byOrigin.get(origin);
+    const seq = this.originOf(packet);
     if (seq !== undefined) {
       const entry = this.entries.get(seq) as AedesPacket;
       this.unindex(entry.messageId, seq);
@@ -97,14 +106,12 @@ export class OutgoingQueue {
       this.index(packet.messageId, seq);
       return seq;
     }
-    const sameId = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId)?.[0];
+    const sameId = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId);
     const entry = sameId === undefined ? undefined : this.entries.get(sameId);
     if (sameId !== undefined && entry && entry.brokerId !== packet.brokerId) {
-      const previousOrigin = originOf(entry);
-      if (previousOrigin !== undefined && this.byOrigin.get(previousOrigin) === sameId) this.byOrigin.delete(previousOrigin);
+      if (this.originOf(entry) === sameId) this.deleteOrigin(entry);
       this.entries.set(sameId, packet);
-      const replacementOrigin = originOf(packet);
-      if (replacementOrigin !== undefined) this.byOrigin.set(replacementOrigin, sameId);
+      this.setOrigin(packet, sameId);
       return sameId;
     }
     throw new Error('no such packet');
@@ -113,13 +120,12 @@ export class OutgoingQueue {
   /** Removes and returns the oldest message sent with this identifier, with its place in the queue. */
   clear(messageId: number | undefined): { seq: number; packet: AedesPacket } | undefined {
     if (messageId === undefined) return undefined;
-    const seq = this.byMessageId.get(messageId)?.[0];
+    const seq = this.byMessageId.get(messageId);
     if (seq === undefined) return undefined;
     const entry = this.entries.get(seq) as AedesPacket;
     this.unindex(messageId, seq);
     this.entries.delete(seq);
-    const origin = originOf(entry);
-    if (origin !== undefined && this.byOrigin.get(origin) === seq) this.byOrigin.delete(origin);
+    if (this.originOf(entry) === seq) this.deleteOrigin(entry);
     return { seq, packet: entry };
   }
 
@@ -127,30 +133,123 @@ export class OutgoingQueue {
     return [...this.entries.values()];
   }
 
+  private originOf(packet: AedesPacket): number | undefined {
+    return packet.brokerId === undefined ? undefined : this.byOrigin.get(packet.brokerId)?.get(packet.brokerCounter);
+  }
+
+  private setOrigin(packet: AedesPacket, seq: number): void {
+    if (packet.brokerId === undefined) return;
+    let counters = this.byOrigin.get(packet.brokerId);
+    if (!counters) {
+      counters = new Map();
+      this.byOrigin.set(packet.brokerId, counters);
+    }
+    counters.set(packet.brokerCounter, seq);
+  }
+
+  private deleteOrigin(packet: AedesPacket): void {
+    const counters = this.byOrigin.get(packet.brokerId);
+    counters?.delete(packet.brokerCounter);
+    // A broker gone for good (messages restored from before a restart) leaves no empty map behind.
+    if (counters?.size === 0) this.byOrigin.delete(packet.brokerId);
+  }
+
   private index(messageId: number | undefined, seq: number): void {
     if (messageId === undefined) return;
-    const seqs = this.byMessageId.get(messageId);
-    if (seqs) seqs.push(seq);
-    else this.byMessageId.set(messageId, [seq]);
+    if (!this.byMessageId.has(messageId)) {
+      this.byMessageId.set(messageId, seq);
+      return;
+    }
+    const sharing = this.sharingMessageId.get(messageId);
+    if (sharing) sharing.push(seq);
+    else this.sharingMessageId.set(messageId, [seq]);
   }
 
   private unindex(messageId: number | undefined, seq: number): void {
     if (messageId === undefined) return;
-    const seqs = this.byMessageId.get(messageId);
-    if (!seqs) return;
-    const at = seqs.indexOf(seq);
-    if (at >= 0) seqs.splice(at, 1);
-    if (seqs.length === 0) this.byMessageId.delete(messageId);
+    const sharing = this.sharingMessageId.get(messageId);
+    if (this.byMessageId.get(messageId) === seq) {
+      const next = sharing?.shift();
+      if (next === undefined) this.byMessageId.delete(messageId);
+      else this.byMessageId.set(messageId, next);
+    } else if (sharing) {
+      const at = sharing.indexOf(seq);
+      if (at >= 0) sharing.splice(at, 1);
+    }
+    if (sharing?.length === 0) this.sharingMessageId.delete(messageId);
   }
 }
 
-function originOf(packet: AedesPacket): string | undefined {
-  return packet.brokerId === undefined ? undefined : `${packet.brokerId}\u0000${packet.brokerCounter}`;
-}
+/** Topics whose persistent subscribers are remembered at once; past it the memory starts over. */
+const MATCHED_TOPICS = 20_000;
 
-/** The stock store with indexed outgoing queues; the durable store (durable-persistence.ts) builds on it. */
+type TopicSubscriber = { clientId: string; topic: string; qos: number };
+
+/**
+ * The stock store with indexed outgoing queues, and the persistent subscribers of a topic remembered until a
+ * subscription changes: aedes asks for them on every QoS 1 publish, and the stock trie builds a fresh array of
+ * fresh objects each time, for subscriptions that change only when a session subscribes. The durable store
+ * (durable-persistence.ts) builds on it.
+ */
 export class IndexedMemoryPersistence extends StockMemoryPersistence {
   readonly #outgoing = new Map<string, OutgoingQueue>();
+  readonly #subscribersOf = new Map<string, readonly TopicSubscriber[]>();
+  /** Subscriptions broadcast by other brokers change the trie without passing here: nothing may be remembered then. */
+  readonly #remember: boolean;
+  /** Counts subscription changes, so that an answer computed across one is not remembered. */
+  #generation = 0;
+
+  constructor(options: Record<string, unknown> = {}) {
+    super(options);
+    this.#remember = !options.broadcastSubscriptions;
+  }
+
+  override async subscriptionsByTopic(topic: string): Promise<TopicSubscriber[]> {
+    const known = this.#subscribersOf.get(topic);
+    if (known) return known as TopicSubscriber[];
+    const generation = this.#generation;
+    const subscribers = await super.subscriptionsByTopic(topic);
+    // A subscription changed while the trie answered: the answer may predate it.
+    if (!this.#remember || generation !== this.#generation) return subscribers;
+    if (this.#subscribersOf.size >= MATCHED_TOPICS) this.#subscribersOf.clear();
+    // Shared by every publish to the topic: frozen, so that a caller that changed it would fail rather than corrupt it.
+    this.#subscribersOf.set(topic, Object.freeze(subscribers));
+    return subscribers;
+  }
+
+  override async addSubscriptions(client: Client, subs: { topic: string; qos: number }[]): Promise<void> {
+    try {
+      await super.addSubscriptions(client, subs);
+    } finally {
+      this.#forgetSubscribers();
+    }
+  }
+
+  override async removeSubscriptions(client: Client, topics: string[]): Promise<void> {
+    try {
+      await super.removeSubscriptions(client, topics);
+    } finally {
+      this.#forgetSubscribers();
+    }
+  }
+
+  override async cleanSubscriptions(client: Client): Promise<void> {
+    try {
+      await super.cleanSubscriptions(client);
+    } finally {
+      this.#forgetSubscribers();
+    }
+  }
+
+  #forgetSubscribers(): void {
+    this.#generation++;
+    this.#subscribersOf.clear();
+  }
+
+  /** Every client's queue, by client id. */
+  protected outgoingQueues(): ReadonlyMap<string, OutgoingQueue> {
+    return this.#outgoing;
+  }
 
   protected outgoingQueue(clientId: string): OutgoingQueue {
     let queue = this.#outgoing.get(clientId);

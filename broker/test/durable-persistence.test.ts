@@ -92,6 +92,19 @@ describe('the broker durable store', () => {
     await third.destroy();
   });
 
+  it('gives back a queued message exactly as it was queued, whether plain or with MQTT 5 properties', async () => {
+    const dir = newDir();
+    const first = await open(dir, 'b1');
+    const plain = publish(1, { topic: 'devices/cảm-biến/telemetry', retain: true, dup: true, payload: Buffer.from([0, 1, 255]) });
+    const extended = publish(2, { properties: { contentType: 'application/json', correlationData: Buffer.from('c') } });
+    await first.outgoingEnqueueCombi([{ clientId: ingest.id }], plain);
+    await first.outgoingEnqueueCombi([{ clientId: ingest.id }], extended);
+    await first.destroy();
+    const second = await open(dir, 'b2');
+    expect(await collect(second.outgoingStream(ingest))).toEqual([plain, extended]);
+    await second.destroy();
+  });
+
   it('drops a torn last record and keeps every whole one before it', async () => {
     const dir = newDir();
     const first = await open(dir, 'b1');

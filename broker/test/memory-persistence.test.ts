@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { AedesPacket } from 'aedes-packet';
-import { OutgoingQueue } from '../src/memory-persistence.js';
+import type { Client } from 'aedes';
+import { IndexedMemoryPersistence, OutgoingQueue } from '../src/memory-persistence.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -33,6 +34,24 @@ describe('the broker memory persistence', () => {
     expect(queue.clear(2)?.packet.brokerCounter).toBe(2);
     expect(queue.clear(2)?.packet.brokerCounter).toBe(65_537);
     expect(queue.clear(2)).toBeUndefined();
+  });
+
+  it("answers a topic's persistent subscribers as they are after every subscription change", async () => {
+    const store = new IndexedMemoryPersistence();
+    await store.setup({ id: 'b1' });
+    const ingest = { id: 'service:ingest' } as Client;
+    const archive = { id: 'service:archive' } as Client;
+    const subscribers = async () => (await store.subscriptionsByTopic('devices/d1/telemetry')).map((sub) => sub.clientId).sort();
+    await store.addSubscriptions(ingest, [{ topic: 'devices/+/telemetry', qos: 1 }]);
+    expect(await subscribers()).toEqual(['service:ingest']);
+    expect(await subscribers()).toEqual(['service:ingest']);
+    await store.addSubscriptions(archive, [{ topic: 'devices/d1/#', qos: 1 }]);
+    expect(await subscribers()).toEqual(['service:archive', 'service:ingest']);
+    await store.removeSubscriptions(ingest, ['devices/+/telemetry']);
+    expect(await subscribers()).toEqual(['service:archive']);
+    await store.cleanSubscriptions(archive);
+    expect(await subscribers()).toEqual([]);
+    await store.destroy();
   });
 
   it('swaps a PUBLISH for its PUBREL and refuses an update for a packet it never queued', () => {

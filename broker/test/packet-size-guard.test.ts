@@ -4,8 +4,9 @@ import mqttPacket from 'mqtt-packet';
 import { waitFor } from '@city/platform';
 import { guardConnection, PacketSizeGuard, type GuardRejection } from '../src/packet-size-guard.js';
 
-const publish = (bytes: number) =>
-  mqttPacket.generate({ cmd: 'publish', topic: 'devices/a/telemetry', payload: Buffer.alloc(bytes, 0x41), qos: 0, retain: false, dup: false });
+/** The topic is not ASCII: mqtt-packet writes it as a string, which the connection encodes into its batch. */
+const TOPIC = 'devices/cảm-biến-đường/telemetry';
+const publish = (bytes: number) => mqttPacket.generate({ cmd: 'publish', topic: TOPIC, payload: Buffer.alloc(bytes, 0x41), qos: 0, retain: false, dup: false });
 
 describe('PacketSizeGuard', () => {
   it('passes packets under the limit, however the stream is chunked', () => {
@@ -121,7 +122,7 @@ describe('guardConnection writing packets in pieces', () => {
     // aedes writes each delivery from a callback of its own, as here.
     for (const bytes of sizes) {
       setImmediate(() =>
-        mqttPacket.writeToStream({ cmd: 'publish', topic: 'devices/a/telemetry', payload: Buffer.alloc(bytes, 0x41), qos: 0, retain: false, dup: false }, connection),
+        mqttPacket.writeToStream({ cmd: 'publish', topic: TOPIC, payload: Buffer.alloc(bytes, 0x41), qos: 0, retain: false, dup: false }, connection),
       );
     }
     const expected = Buffer.concat(sizes.map(publish));

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, influxQuery, isPortOpen, startInfluxd, type LocalInfluxd } from '@city/platform';
+import { createLogger, influxQuery, isPortOpen, nodeArgsFor, startInfluxd, type LocalInfluxd } from '@city/platform';
 import { freePort, readMetric, tempDir } from '@city/platform/testing';
 import { serviceProcess, type ServiceProcess } from './service-process.js';
 
@@ -116,10 +116,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const ingestMetric = async (name: string, labels: Record<string, string> = {}) => readMetric(ingestMetricsPort, name, labels);
   const baseUrl = `http://127.0.0.1:${httpPort}`;
 
-  const profile = (name: string) => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : []);
-  const broker = serviceProcess('broker', 'broker/src/index.ts', env, async () => (await isPortOpen(mqttPort)) && (await isPortOpen(brokerMetricsPort)), profile('broker'));
-  const ingest = serviceProcess('ingest', 'ingest/src/index.ts', env, async () => (await ingestMetric('ingest_mqtt_subscribed')) === 1, profile('ingest'));
-  const api = serviceProcess('api', 'api/src/index.ts', env, async () => (await fetch(`${baseUrl}/api/v1/health`)).status === 200, profile('api'));
+  const nodeArgs = (name: string) => [...nodeArgsFor(name), ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : [])];
+  const broker = serviceProcess('broker', 'broker/src/index.ts', env, async () => (await isPortOpen(mqttPort)) && (await isPortOpen(brokerMetricsPort)), nodeArgs('broker'));
+  const ingest = serviceProcess('ingest', 'ingest/src/index.ts', env, async () => (await ingestMetric('ingest_mqtt_subscribed')) === 1, nodeArgs('ingest'));
+  const api = serviceProcess('api', 'api/src/index.ts', env, async () => (await fetch(`${baseUrl}/api/v1/health`)).status === 200, nodeArgs('api'));
   const loads = new Set<ChildProcess>();
   const stopAll = async () => {
     // The load generator passes SIGTERM on to its workers.

@@ -7,3 +7,4 @@ export { onShutdown } from './shutdown.js';
 export { influxQuery, InfluxQueryError, type InfluxqlTarget, type Row } from './influxql.js';
 export { startRedisServer, RedisPortInUseError, type LocalRedis, type RedisServerOptions } from './redis-server.js';
 export { childServer, type ChildServer, type ChildServerOptions } from './child-server.js';
+export { nodeArgsFor } from './node-args.js';

@@ -11,6 +11,7 @@ import { Type } from '@sinclair/typebox';
 import { readConfig } from './env-config.js';
 import { startInfluxd } from './influxd.js';
 import { createLogger } from './logger.js';
+import { nodeArgsFor } from './node-args.js';
 import { loadOrCreateServiceSecret } from './service-secret.js';
 import { waitForPort } from './wait-for.js';
 
@@ -63,7 +64,7 @@ const { result } = concurrently(
   services.map((service) => ({
     name: service.name,
     // exec: the shell gives way to node, so that a signal from the launcher reaches the service itself.
-    command: `exec node --import tsx ${service.entry}`,
+    command: ['exec node', ...nodeArgsFor(service.name), '--import tsx', service.entry].join(' '),
     env,
     cwd: root,
   })),

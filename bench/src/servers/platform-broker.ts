@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STORE_FILE } from '@city/broker/durable-persistence';
-import { childServer, isPortOpen } from '@city/platform';
+import { childServer, isPortOpen, nodeArgsFor } from '@city/platform';
 import { freePort } from '@city/platform/testing';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -34,7 +34,7 @@ export async function startPlatformBroker(dataDir: string, options: { store?: 'f
   const [port, metricsPort] = [await freePort(), await freePort()];
   const serviceSecret = randomBytes(24).toString('base64url');
   const profile = process.env.BENCH_BROKER_PROF;
-  const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', 'broker/src/index.ts'];
+  const args = [...nodeArgsFor('broker'), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', 'broker/src/index.ts'];
   const broker = childServer({
     name: 'broker',
     command: process.execPath,
