@@ -5,12 +5,15 @@
  * reads them as they come and posts the message whole; parsing stays on the main thread, as it was.
  */
 import type { StreamSocket } from './stream.js';
+// Inline (a blob): a worker fetched from the api would open the socket only once the api had answered for its
+// script, behind the layer requests it is busy with.
+import SocketWorker from './socket-worker.ts?worker&inline';
 
 export type WorkerCommand = { type: 'open'; url: string } | { type: 'close'; code?: number; reason?: string };
 export type WorkerEvent = { type: 'message'; data: string } | { type: 'close' };
 
 export function workerSocket(url: string): StreamSocket {
-  const worker = new Worker(new URL('./socket-worker.ts', import.meta.url), { type: 'module' });
+  const worker = new SocketWorker();
   const socket: StreamSocket = {
     onmessage: null,
     onclose: null,
