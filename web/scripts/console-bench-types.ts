@@ -12,7 +12,7 @@ export interface ConsoleBenchOptions {
   /** Seconds measured with the feed paused: what the page costs when nothing arrives. */
   quietS: number;
   log(line: string): void;
-  /** Chromium traces of the load (and `-baseline`, `-deltas`), to open in devtools' Performance panel. */
+  /** Chromium traces of the load (and `-baseline`, `-deltas`, `-quiet`), to open in devtools' Performance panel. */
   startupTracePath?: string;
 }
 

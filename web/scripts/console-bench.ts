@@ -188,7 +188,7 @@ export async function measureConsole(options: ConsoleBenchOptions): Promise<Cons
     const live = await traceDeltas(loaded.page, browser, options.windowS, options.startupTracePath?.replace(/(\.json)?$/, '-deltas.json'));
     feed.pause();
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const quiet = await traceDeltas(loaded.page, browser, options.quietS);
+    const quiet = await traceDeltas(loaded.page, browser, options.quietS, options.startupTracePath?.replace(/(\.json)?$/, '-quiet.json'));
     await loaded.context.close();
 
     const perDelta = busyPerInterval(live.tasks, live.marks);

@@ -11,10 +11,13 @@ export function ConnectionIndicator({ state, retryAt, store }: { state: Connecti
   // Read here, not in the console: a message must not re-render everything around the map.
   const lastUpdate = useStoreValue(store, () => store.lastUpdate);
   const [now, setNow] = useState(Date.now());
+  // The clock only runs for the countdown: a re-render every second would keep an idle wall screen busy.
   useEffect(() => {
+    if (retryAt === undefined) return;
+    setNow(Date.now());
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
-  }, []);
+  }, [retryAt]);
   const seconds = retryAt ? Math.max(0, Math.ceil((retryAt - now) / 1000)) : undefined;
   return (
     <div className={`connection connection-${state}`} role="status" aria-live="polite" data-state={state}>

@@ -4,8 +4,16 @@
  * console held, so nothing missed while away stays wrong.
  */
 import type { StreamMessage } from '../api/types.js';
+import { workerSocket } from './worker-socket.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'closed';
+
+/** What the stream uses of a WebSocket. */
+export interface StreamSocket {
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  close(code?: number, reason?: string): void;
+}
 
 export interface StreamOptions {
   url: () => string;
@@ -13,7 +21,8 @@ export interface StreamOptions {
   onState: (state: ConnectionState, retryInMs?: number) => void;
   /** Asked before each reconnect: false stops trying (the session ended). */
   stillAuthorised?: () => Promise<boolean>;
-  createSocket?: (url: string) => WebSocket;
+  /** The socket to the api; by default one read in a worker (worker-socket.ts). */
+  createSocket?: (url: string) => StreamSocket;
   random?: () => number;
 }
 
@@ -27,7 +36,7 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 }
 
 export class LiveStream {
-  private socket: WebSocket | undefined;
+  private socket: StreamSocket | undefined;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -49,7 +58,7 @@ export class LiveStream {
 
   private connect(state: ConnectionState): void {
     this.options.onState(state);
-    const socket = (this.options.createSocket ?? ((url) => new WebSocket(url)))(this.options.url());
+    const socket = (this.options.createSocket ?? workerSocket)(this.options.url());
     this.socket = socket;
     socket.onmessage = (event) => {
       let message: StreamMessage;

@@ -24,6 +24,8 @@ const OWN_SOURCES: LayerName[] = ['traffic', 'environment', 'flood', 'parking', 
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 /** Hover hit tests at most this often: `queryRenderedFeatures` over 10,000 points is not free. */
 const HOVER_MS = 100;
+/** The labels of named places, shown in the console's language. */
+const NAMED_LABELS = ['traffic-label', 'water-label'];
 
 maplibregl.setWorkerUrl(new URL(workerUrl, globalThis.location?.href ?? 'http://localhost/').href);
 
@@ -55,7 +57,10 @@ export class MapController {
   private attribution: maplibregl.AttributionControl;
   /** Each symbol layer's `text-size` as defined, before scaling for the screen. */
   private readonly textSizes = new Map<string, Size>();
-  private scale = 1;
+  private scale = rootLabelScale();
+  /** Our layers are on the map (the sizes above name layers that `install` adds). */
+  private installed = false;
+  private language: string;
   private readonly hidden = new Set<string>();
   /** The sources painted from feature-state, and what their tiles hold (see feature-state.ts). */
   private readonly tiled = new Map<LayerName, TiledSource>(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys)]));
@@ -63,9 +68,11 @@ export class MapController {
   private readonly pendingLabels = new Map<LayerName, Map<string, Properties>>();
 
   constructor(private readonly options: MapControllerOptions) {
+    this.language = options.language;
+    const ours = baseStyle();
     this.map = new maplibregl.Map({
       container: options.container,
-      style: options.styleUrl ?? baseStyle(),
+      style: options.styleUrl ?? { ...ours, layers: ours.layers.map((layer) => this.labelled(layer)) },
       bounds: CITY_BOUNDS,
       fitBoundsOptions: { padding: 16 },
       attributionControl: false,
@@ -80,7 +87,9 @@ export class MapController {
     this.map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
     this.attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: options.attribution });
     this.map.addControl(this.attribution);
-    this.ready = new Promise((resolve) => this.map.once('load', () => {
+    // The style is enough to add our sources: waiting for `load` (its own tiles and glyphs drawn) held the
+    // city's data back from the worker for as long.
+    this.ready = new Promise((resolve) => this.map.once('style.load', () => {
       this.install();
       resolve();
     }));
@@ -97,9 +106,34 @@ export class MapController {
     this.map.remove();
   }
 
+  /**
+   * A layer as added to the map: its labels at the screen's scale and in the language. Set in the spec, not
+   * afterwards — a layout change on the map re-cuts every tile of the layer's source.
+   */
+  private labelled<T extends maplibregl.LayerSpecification>(layer: T): T {
+    if (layer.type !== 'symbol') return layer;
+    const layout: maplibregl.SymbolLayerSpecification['layout'] = { ...layer.layout };
+    const size = layout['text-size'];
+    if (typeof size === 'number' || Array.isArray(size)) {
+      this.textSizes.set(layer.id, size as Size);
+      layout['text-size'] = scaleSize(size as Size, this.scale);
+    }
+    if (NAMED_LABELS.includes(layer.id)) layout['text-field'] = nameField(this.language);
+    return { ...layer, layout };
+  }
+
   /** Our sources and layers on top of whatever base style loaded (ours, or a city's own). */
   private install(): void {
-    if (this.options.styleUrl) this.map.setFontFaces({ ...(this.map.getFontFaces() ?? {}), ...fontFaces() });
+    if (this.options.styleUrl) {
+      this.map.setFontFaces({ ...(this.map.getFontFaces() ?? {}), ...fontFaces() });
+      // A city's own style comes as it is: its labels are scaled and translated on the map.
+      for (const layer of this.map.getStyle().layers) {
+        const size = layer.type === 'symbol' ? this.map.getLayoutProperty(layer.id, 'text-size') : undefined;
+        if (typeof size === 'number' || Array.isArray(size)) this.textSizes.set(layer.id, size as Size);
+      }
+      for (const id of this.textSizes.keys()) this.map.setLayoutProperty(id, 'text-size', scaleSize(this.textSizes.get(id)!, this.scale));
+      for (const id of NAMED_LABELS) if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'text-field', nameField(this.language));
+    }
     if (!this.map.getSource('zones')) this.map.addSource('zones', { type: 'geojson', data: EMPTY, promoteId: 'id' });
     for (const source of OWN_SOURCES) this.map.addSource(source, { type: 'geojson', data: EMPTY, promoteId: 'id' });
     this.map.addSource('zone-labels', { type: 'geojson', data: EMPTY });
@@ -108,20 +142,16 @@ export class MapController {
       for (const layer of group.layers) {
         // A zone colouring goes under the river and coast of our own base map, so that water stays water.
         const before = layer.id === 'zone-fill' && this.map.getLayer('river') ? 'river' : undefined;
-        this.map.addLayer({ ...layer, layout: { ...layer.layout, visibility: group.visible ? 'visible' : 'none' } } as maplibregl.LayerSpecification, before);
+        this.map.addLayer(this.labelled({ ...layer, layout: { ...layer.layout, visibility: group.visible ? 'visible' : 'none' } } as maplibregl.LayerSpecification), before);
       }
     }
-    for (const layer of this.map.getStyle().layers) {
-      const size = layer.type === 'symbol' ? this.map.getLayoutProperty(layer.id, 'text-size') : undefined;
-      if (typeof size === 'number' || Array.isArray(size)) this.textSizes.set(layer.id, size as Size);
-    }
+    this.installed = true;
     this.scaleLabels();
-    this.setLanguage(this.options.language, this.options.attribution);
   }
 
   private scaleLabels(): void {
-    if (this.textSizes.size === 0) return;
-    const scale = labelScale(parseFloat(getComputedStyle(document.documentElement).fontSize) || 15);
+    if (!this.installed) return;
+    const scale = rootLabelScale();
     if (scale === this.scale) return;
     this.scale = scale;
     for (const [id, size] of this.textSizes) this.map.setLayoutProperty(id, 'text-size', scaleSize(size, scale));
@@ -212,8 +242,8 @@ export class MapController {
   /** Road and water names in the language (`nameEn` where the data has one), and the credits in its words. */
   setLanguage(language: string, attribution: string[]): void {
     void this.ready.then(() => {
-      const name: maplibregl.ExpressionSpecification = ['coalesce', ['get', language === 'en' ? 'nameEn' : 'name'], ['get', 'name']];
-      for (const layer of ['traffic-label', 'water-label']) if (this.map.getLayer(layer)) this.map.setLayoutProperty(layer, 'text-field', name);
+      this.language = language;
+      for (const layer of NAMED_LABELS) if (this.map.getLayer(layer)) this.map.setLayoutProperty(layer, 'text-field', nameField(language));
       // The control takes its strings at construction: a new one replaces it.
       this.map.removeControl(this.attribution);
       this.attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: attribution });
@@ -280,4 +310,13 @@ export class MapController {
     const [hit] = this.hitTest(point);
     this.options.onSelect(hit?.id !== undefined ? { source: hit.source as LayerName, id: String(hit.id) } : undefined);
   }
+}
+
+function nameField(language: string): maplibregl.ExpressionSpecification {
+  return ['coalesce', ['get', language === 'en' ? 'nameEn' : 'name'], ['get', 'name']];
+}
+
+/** The label scale for the root font size styles.css gives this screen. */
+function rootLabelScale(): number {
+  return labelScale(parseFloat(getComputedStyle(document.documentElement).fontSize) || 15);
 }

@@ -2,7 +2,7 @@
  * The console once signed in: the live map with its layers, the incident list and the summary strip for
  * operators; the history view for planners. It owns the live store and the stream that feeds it.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiClient } from '../api/client.js';
 import { LAYER_NAMES, type Incident, type LayerName, type StreamMessage, type User } from '../api/types.js';
@@ -53,14 +53,18 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
   const modeRef = useRef(mode);
   modeRef.current = mode;
 
-  // The layers (geometry and names) and the stream load side by side; the stream's messages wait for the layers,
-  // then its snapshot brings everything up to date. One after the other, a first map waited for both in turn.
-  useEffect(() => {
-    if (!controller) return;
+  // The layers (geometry and names) and the stream load side by side, from before the map is built: building it
+  // (a WebGL context, in software on a wall screen's PC) holds the main thread about 0.4 s, and the requests
+  // used to wait for it. Messages wait for the map and the layers; then the snapshot brings everything up to date.
+  const mapRef = useRef<MapController | undefined>(undefined);
+  const deliver = useRef<() => void>(() => undefined);
+  useLayoutEffect(() => {
     let active = true;
     let layersIn = false;
+    /** The map that holds the layers: a new one (a remount) gets the store's whole state first. */
+    let holder: MapController | undefined;
     const waiting: StreamMessage[] = [];
-    const apply = (message: StreamMessage) => {
+    const apply = (controller: MapController, message: StreamMessage) => {
       const start = performance.now();
       const diffs = store.apply(message);
       controller.applyDiffs(diffs, modeRef.current === 'history' ? HISTORY_SOURCES : undefined);
@@ -68,9 +72,23 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
       // A User Timing entry per message, for devtools and `npm run measure:console -w web`.
       performance.measure(STREAM_MEASURE, { start, detail: { type: message.type, devices: message.devices.length } });
     };
+    deliver.current = () => {
+      const controller = mapRef.current;
+      if (!active || !layersIn || !controller) return;
+      if (holder !== controller) {
+        for (const name of LAYER_NAMES) controller.setData(name, store.collection(name));
+        controller.setFresh(store.freshIncidents());
+        if (!holder) performance.mark(LAYERS_MARK);
+        holder = controller;
+      }
+      for (const message of waiting.splice(0)) apply(controller, message);
+    };
     const stream = new LiveStream({
       url: () => client.streamUrl(),
-      onMessage: (message) => (layersIn ? apply(message) : waiting.push(message)),
+      onMessage: (message) => {
+        waiting.push(message);
+        deliver.current();
+      },
       onState: (state, retryInMs) => setConnection({ state, retryAt: retryInMs === undefined ? undefined : Date.now() + retryInMs }),
       stillAuthorised: () => client.me().then(() => true),
     });
@@ -79,10 +97,8 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
       .then((layers) => {
         if (!active) return;
         store.load(Object.fromEntries(layers));
-        for (const name of LAYER_NAMES) controller.setData(name, store.collection(name));
-        performance.mark(LAYERS_MARK);
         layersIn = true;
-        for (const message of waiting.splice(0)) apply(message);
+        deliver.current();
       })
       .catch(() => {
         if (!active) return;
@@ -90,17 +106,22 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
         setLoadError(true);
       });
     const expiry = setInterval(() => {
-      if (store.expireFresh()) controller.setFresh(store.freshIncidents());
+      if (store.expireFresh()) holder?.setFresh(store.freshIncidents());
     }, 5000);
     // What the throttled zone summaries left out of the last messages.
-    const zones = setInterval(() => controller.applyDiffs(store.flushZones(), modeRef.current === 'history' ? HISTORY_SOURCES : undefined), ZONE_REFRESH_MS);
+    const zones = setInterval(() => holder?.applyDiffs(store.flushZones(), modeRef.current === 'history' ? HISTORY_SOURCES : undefined), ZONE_REFRESH_MS);
     return () => {
       active = false;
       clearInterval(expiry);
       clearInterval(zones);
       stream.stop();
     };
-  }, [client, controller, store]);
+  }, [client, store]);
+
+  useEffect(() => {
+    mapRef.current = controller;
+    deliver.current();
+  }, [controller]);
 
   const select = useCallback(
     (next: Selection | undefined) => {
