@@ -74,8 +74,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     const limits = { maxPacketBytes: config.MQTT_MAX_PACKET_BYTES, maxQueuedBytes: config.MQTT_MAX_QUEUED_BYTES, stallMs: config.MQTT_STALL_MS };
     const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason));
     remotes.set(connection, socket.remoteAddress);
-    // The guard hides the socket from aedes; the CONNECT throttle needs to know where a guess comes from.
-    broker.handle(Object.assign(connection, { remoteAddress: socket.remoteAddress }));
+    broker.handle(connection);
   };
 
   const servers: Server[] = [];
