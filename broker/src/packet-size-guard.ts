@@ -5,6 +5,7 @@
  * knows where packets end, it also tells a connection that stopped in the middle of one.
  */
 import type { Socket } from 'node:net';
+import type { InputGate } from './input-gate.js';
 
 type State = 'type' | 'length' | 'body';
 
@@ -76,7 +77,7 @@ export class PacketSizeGuard {
  * client of the broker until aedes' drain timeout; absorbing a bounded backlog instead lets the others flow, and over
  * the bound a write says "wait for drain" and a client that has taken nothing for `stallMs` is cut.
  */
-export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void): Socket {
+export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void, gate?: InputGate): Socket {
   const guard = new PacketSizeGuard(limits.maxPacketBytes);
   const push = socket.push.bind(socket);
   const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
@@ -98,6 +99,11 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
     const rejection = guard.accept(chunk);
     if (rejection) {
       reject(rejection);
+      return false;
+    }
+    if (gate?.closed) {
+      // Refusing the chunk stops the socket's reads; it joins the buffer once the gate opens, and reading goes on.
+      gate.wait(() => push(chunk));
       return false;
     }
     return push(chunk);
