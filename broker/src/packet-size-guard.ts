@@ -9,6 +9,8 @@ import type { InputGate } from './input-gate.js';
 
 type State = 'type' | 'length' | 'body';
 
+const PUBLISH = 3;
+
 /** Why the guard cut or saw the end of a connection: counted as the broker's rejection reasons. */
 export type GuardRejection = 'packet_too_large' | 'malformed_length' | 'truncated_packet' | 'slow_consumer';
 
@@ -25,6 +27,8 @@ export class PacketSizeGuard {
   private remaining = 0;
   private multiplier = 1;
   private lengthBytes = 0;
+  /** Whether the last chunk accepted began a PUBLISH: only those add to the broker's message backlog. */
+  publishing = false;
 
   constructor(private readonly maxPacketBytes: number) {}
 
@@ -36,6 +40,7 @@ export class PacketSizeGuard {
   /** Returns why the stream must be cut, or undefined while every announced packet is acceptable. */
   accept(chunk: Buffer): Exclude<GuardRejection, 'truncated_packet'> | undefined {
     let offset = 0;
+    this.publishing = false;
     while (offset < chunk.length) {
       if (this.state === 'body') {
         const skip = Math.min(this.remaining, chunk.length - offset);
@@ -46,6 +51,7 @@ export class PacketSizeGuard {
       }
       const byte = chunk[offset++] as number;
       if (this.state === 'type') {
+        if (byte >> 4 === PUBLISH) this.publishing = true;
         this.state = 'length';
         this.remaining = 0;
         this.multiplier = 1;
@@ -101,8 +107,9 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
       reject(rejection);
       return false;
     }
-    if (gate?.closed) {
-      // Refusing the chunk stops the socket's reads; it joins the buffer once the gate opens, and reading goes on.
+    // Acknowledgements go through: a consumer whose PUBACKs were held could stop reading, and its deliveries are what
+    // brings the backlog down. Refusing the chunk stops the socket's reads; it joins the buffer once the gate opens.
+    if (guard.publishing && gate?.closed) {
       gate.wait(() => push(chunk));
       return false;
     }
