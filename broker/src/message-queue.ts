@@ -58,6 +58,11 @@ export function createMessageQueue(concurrency: number): mqemitter.MQEmitter {
   return queue;
 }
 
+/** How many messages wait for a delivery slot. */
+export function backlogOf(queue: mqemitter.MQEmitter): number {
+  return (queue as unknown as Internals)._messageQueue.length;
+}
+
 /** The array operations mqemitter uses on its queues (push, shift, length) and unshift, each O(1) amortised. */
 export class Deque<T> {
   private items: (T | undefined)[] = new Array<T | undefined>(16);

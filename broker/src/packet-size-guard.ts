@@ -4,10 +4,12 @@
  * bytes stream past and cuts the connection as soon as a packet announces more than the limit. Since it
  * knows where packets end, it also tells a connection that stopped in the middle of one.
  */
-import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import type { InputGate } from './input-gate.js';
 
 type State = 'type' | 'length' | 'body';
+
+const PUBLISH = 3;
 
 /** Why the guard cut or saw the end of a connection: counted as the broker's rejection reasons. */
 export type GuardRejection = 'packet_too_large' | 'malformed_length' | 'truncated_packet' | 'slow_consumer';
@@ -25,6 +27,8 @@ export class PacketSizeGuard {
   private remaining = 0;
   private multiplier = 1;
   private lengthBytes = 0;
+  /** Whether the last chunk accepted began a PUBLISH: only those add to the broker's message backlog. */
+  publishing = false;
 
   constructor(private readonly maxPacketBytes: number) {}
 
@@ -36,6 +40,7 @@ export class PacketSizeGuard {
   /** Returns why the stream must be cut, or undefined while every announced packet is acceptable. */
   accept(chunk: Buffer): Exclude<GuardRejection, 'truncated_packet'> | undefined {
     let offset = 0;
+    this.publishing = false;
     while (offset < chunk.length) {
       if (this.state === 'body') {
         const skip = Math.min(this.remaining, chunk.length - offset);
@@ -46,6 +51,7 @@ export class PacketSizeGuard {
       }
       const byte = chunk[offset++] as number;
       if (this.state === 'type') {
+        if (byte >> 4 === PUBLISH) this.publishing = true;
         this.state = 'length';
         this.remaining = 0;
         this.multiplier = 1;
@@ -67,63 +73,49 @@ export class PacketSizeGuard {
 }
 
 /**
- * A duplex over the socket that forwards bytes unchanged while the guard accepts them. `onRejected` is
+ * Guards the socket itself, which aedes then reads and writes: a wrapper stream cost every read and every write a
+ * second pass through Node's stream machinery, a large share of the broker's time under fan-in. Each chunk is checked
+ * as the socket receives it, before it joins the socket's buffer and so before aedes can read it. `onRejected` is
  * called at most once per connection: when the guard cuts it, or when the client ends it mid-packet.
  *
- * Writes complete at once while the client has less than `maxQueuedBytes` unread. aedes delivers a message
- * to every subscriber before it moves to the next, so a write held back for one client that stopped reading
- * would stall every client of the broker until aedes' drain timeout; absorbing a bounded backlog instead lets
- * the others flow, and over the bound a client that has taken nothing for `stallMs` is cut.
+ * Writes are taken at once while the client has less than `maxQueuedBytes` unread. aedes delivers a message to every
+ * subscriber before it moves to the next, so a write held back for one client that stopped reading would stall every
+ * client of the broker until aedes' drain timeout; absorbing a bounded backlog instead lets the others flow, and over
+ * the bound a write says "wait for drain" and a client that has taken nothing for `stallMs` is cut.
  */
-export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void): Duplex {
+export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void, gate?: InputGate): Socket {
   const guard = new PacketSizeGuard(limits.maxPacketBytes);
+  const push = socket.push.bind(socket);
+  const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+  const destroy = socket.destroy.bind(socket);
   let cut = false;
-  let delivered = 0;
-  let progressAt = Date.now();
-  /** The stall clock runs from the moment the client went over the bound. */
-  let overBound = false;
-  const noteProgress = () => {
-    // bytesWritten counts what is still queued in Node; what left for the kernel is what the client took.
-    const now = socket.bytesWritten - socket.writableLength;
-    if (now !== delivered) {
-      delivered = now;
-      progressAt = Date.now();
-    }
-    return Date.now() - progressAt;
-  };
   const reject = (reason: GuardRejection) => {
     if (cut) return;
     cut = true;
     onRejected(reason);
-    socket.destroy();
-    duplex.destroy();
+    destroy();
   };
-  const duplex = new Duplex({
-    // mqtt-packet writes a PUBLISH's topic as a string: it is encoded straight into the batch rather than into a Buffer of its own.
-    decodeStrings: false,
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer | string, _encoding, callback) {
-      hold(chunk);
-      afterWrite(callback);
-    },
-    // mqtt-packet corks the stream around each packet it writes in pieces (header, topic, payload), so they come here together.
-    writev(chunks: { chunk: Buffer | string }[], callback) {
-      for (const { chunk } of chunks) hold(chunk);
-      afterWrite(callback);
-    },
-    final(callback) {
-      flush();
-      socket.end(callback);
-    },
-    destroy(error, callback) {
-      // aedes destroys a refused client right after writing its CONNACK: what is batched must leave first.
-      flush();
-      socket.destroy();
-      callback(error);
-    },
-  });
+
+  socket.push = (chunk: Buffer | null) => {
+    if (chunk === null) {
+      if (!cut && !guard.atBoundary) onRejected('truncated_packet');
+      return push(null);
+    }
+    if (cut) return false;
+    const rejection = guard.accept(chunk);
+    if (rejection) {
+      reject(rejection);
+      return false;
+    }
+    // Acknowledgements go through: a consumer whose PUBACKs were held could stop reading, and its deliveries are what
+    // brings the backlog down. Refusing the chunk stops the socket's reads; it joins the buffer once the gate opens.
+    if (guard.publishing && gate?.closed) {
+      gate.wait(() => push(chunk));
+      return false;
+    }
+    return push(chunk);
+  };
+
   /**
    * Holds what is written until the event loop's check phase, then hands it to the socket as one Buffer, sent with
    * one system call. aedes delivers each message from a callback of its own, so a consumer of a busy fan-in (ingest)
@@ -138,63 +130,66 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
     const bytes = heldBytes;
     held = [];
     heldBytes = 0;
-    if (!socket.destroyed) socket.write(join(chunks, bytes));
+    if (socket.writable) write(join(chunks, bytes));
   };
-  function hold(chunk: Buffer | string): void {
+  // mqtt-packet writes a PUBLISH's topic as a string: it is encoded straight into the batch rather than into a Buffer of its own.
+  socket.write = (chunk: Buffer | string | Uint8Array) => {
+    if (socket.destroyed) return false;
     if (held.length === 0) setImmediate(flush);
-    held.push(chunk);
-    heldBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-  }
-  /** Completes a write at once while the client has room; over the bound, once it drains, or cuts it if it stalled. */
-  function afterWrite(callback: (error?: Error | null) => void): void {
+    const piece = typeof chunk === 'string' || Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    held.push(piece);
+    heldBytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
     // Under the bound nothing is measured: bytesWritten walks the socket's whole buffer. Over it, the batch goes to
-    // the socket at once, where the kernel takes what it can: only what it leaves counts, and only that makes a drain.
-    if (socket.writableLength + heldBytes > limits.maxQueuedBytes) flush();
-    if (socket.writableLength <= limits.maxQueuedBytes) {
-      overBound = false;
-      return callback();
-    }
-    if (!overBound) {
-      overBound = true;
-      delivered = socket.bytesWritten - socket.writableLength;
-      progressAt = Date.now();
-    }
-    const stalledFor = noteProgress();
-    if (stalledFor >= limits.stallMs) {
-      reject('slow_consumer');
-      return callback();
-    }
-    // One write waits at a time (the stream holds the next until this one's callback); a cut destroys it. The check
-    // goes on until the drain: bytes that left a batch count as progress once, then the client may stall.
-    let check: NodeJS.Timeout;
-    const checkStall = (after: number) => {
-      check = setTimeout(() => {
+    // the socket at once, where the kernel takes what it can: only what it leaves counts.
+    if (socket.writableLength + heldBytes <= limits.maxQueuedBytes) return true;
+    flush();
+    if (socket.writableLength <= limits.maxQueuedBytes) return true;
+    watchStall();
+    return false;
+  };
+  // The batch already makes one write of a turn's packets; mqtt-packet's cork around each packet would only add a tick.
+  (socket as { cork?: () => void }).cork = undefined;
+  const end = socket.end.bind(socket) as (...args: unknown[]) => Socket;
+  // The socket ends itself when the client does (no half-open connections): what is batched must leave first.
+  socket.end = ((...args: unknown[]) => {
+    flush();
+    return end(...args);
+  }) as Socket['end'];
+  socket.destroy = (error?: Error) => {
+    // aedes destroys a refused client right after writing its CONNACK: what is batched must leave first.
+    flush();
+    return destroy(error);
+  };
+
+  let stallCheck: NodeJS.Timeout | undefined;
+  /** Over the bound, checks until the drain that the client keeps taking bytes: bytes that left count as progress once. */
+  function watchStall(): void {
+    if (stallCheck) return;
+    // bytesWritten counts what is still queued in Node; what left for the kernel is what the client took.
+    const delivered = () => socket.bytesWritten - socket.writableLength;
+    let seen = delivered();
+    let progressAt = Date.now();
+    const check = (after: number) => {
+      stallCheck = setTimeout(() => {
         if (socket.destroyed) return;
-        const stalled = noteProgress();
+        const now = delivered();
+        if (now !== seen) {
+          seen = now;
+          progressAt = Date.now();
+        }
+        const stalled = Date.now() - progressAt;
         if (stalled >= limits.stallMs) reject('slow_consumer');
-        else checkStall(limits.stallMs - stalled);
+        else check(limits.stallMs - stalled);
       }, after);
-      check.unref();
+      stallCheck.unref();
     };
-    checkStall(limits.stallMs - stalledFor);
+    check(limits.stallMs);
     socket.once('drain', () => {
-      clearTimeout(check);
-      callback();
+      clearTimeout(stallCheck);
+      stallCheck = undefined;
     });
   }
-  socket.on('data', (chunk: Buffer) => {
-    if (cut) return;
-    const rejection = guard.accept(chunk);
-    if (rejection) return reject(rejection);
-    if (!duplex.push(chunk)) socket.pause();
-  });
-  socket.once('end', () => {
-    if (!cut && !guard.atBoundary) onRejected('truncated_packet');
-    duplex.push(null);
-  });
-  socket.once('close', () => duplex.destroy());
-  socket.on('error', (error) => duplex.destroy(error));
-  return duplex;
+  return socket;
 }
 
 /** The chunks of a batch as one Buffer, strings encoded as UTF-8 (`bytes` is their total length). */

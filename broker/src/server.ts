@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DeviceRegistry } from '@city/devices';
 import { createMetricsRegistry, startMetricsServer, type Logger, type MetricsServer } from '@city/platform';
 import type { Aedes, Client } from 'aedes';
+import type { MQEmitter } from 'mqemitter';
 import type { BrokerConfig } from './config.js';
 import { createDeviceBroker } from './device-broker.js';
 import { ConnectThrottle } from './connect-throttle.js';
@@ -15,6 +16,11 @@ import { warmPacketCaches } from './packet-caches.js';
 import { guardConnection } from './packet-size-guard.js';
 import { createPersistence } from './persistence.js';
 import { acknowledgeAfterStoring } from './acknowledge-after-store.js';
+import { InputGate } from './input-gate.js';
+import { backlogOf } from './message-queue.js';
+
+/** Messages waiting for a delivery slot past which clients are not read: a few turns' worth of the bus's work. */
+const BUS_BACKLOG_LIMIT = 1000;
 
 export interface RunningBroker {
   broker: Aedes;
@@ -49,6 +55,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     persistence: store.persistence,
   });
   acknowledgeAfterStoring(broker);
+  const bus = (broker as unknown as { mq: MQEmitter }).mq;
+  const gate = new InputGate(() => backlogOf(bus), BUS_BACKLOG_LIMIT);
 
   // One reason per connection: bytes that both end mid-packet and fail to parse are one hostile connection, not two.
   // Hostile bytes are logged at debug: under attack they come by the thousand, and the counter is what an operator
@@ -72,10 +80,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const handle = (socket: Socket) => {
     socket.setNoDelay(true);
     const limits = { maxPacketBytes: config.MQTT_MAX_PACKET_BYTES, maxQueuedBytes: config.MQTT_MAX_QUEUED_BYTES, stallMs: config.MQTT_STALL_MS };
-    const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason));
+    const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason), gate);
     remotes.set(connection, socket.remoteAddress);
-    // The guard hides the socket from aedes; the CONNECT throttle needs to know where a guess comes from.
-    broker.handle(Object.assign(connection, { remoteAddress: socket.remoteAddress }));
+    broker.handle(connection);
   };
 
   const servers: Server[] = [];

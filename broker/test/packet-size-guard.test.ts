@@ -31,6 +31,18 @@ describe('PacketSizeGuard', () => {
     expect(guard.accept(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe('malformed_length');
   });
 
+  it('tells a chunk that begins a PUBLISH from one of acknowledgements only', () => {
+    const guard = new PacketSizeGuard(65_536);
+    guard.accept(Buffer.concat([mqttPacket.generate({ cmd: 'puback', messageId: 7 }), mqttPacket.generate({ cmd: 'pingreq' })]));
+    expect(guard.publishing).toBe(false);
+    const packet = publish(100);
+    guard.accept(packet.subarray(0, 50));
+    expect(guard.publishing).toBe(true);
+    // The rest of that PUBLISH's body begins nothing.
+    guard.accept(packet.subarray(50));
+    expect(guard.publishing).toBe(false);
+  });
+
   it('knows when a stream stops in the middle of a packet', () => {
     const packet = publish(100);
     for (const cut of [1, 2, 50]) {
