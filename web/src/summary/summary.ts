@@ -15,14 +15,7 @@ export interface CitySummary {
 const CONGESTION_RANK: Record<string, number> = { severe: 3, heavy: 2, moderate: 1 };
 
 export function citySummary(store: LiveStore, topSegments = 3): CitySummary {
-  let online = 0;
-  let offline = 0;
-  let unknown = 0;
-  for (const device of store.devices.values()) {
-    if (device.presence === 'online') online += 1;
-    else if (device.presence === 'offline') offline += 1;
-    else unknown += 1;
-  }
+  const { online, offline, unknown } = store.presence;
   const incidents = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
   for (const incident of store.incidents.values()) incidents[incident.severity] += 1;
 
