@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiveStore } from '../../src/live/live-store.js';
 import { zoneSummaries } from '../../src/live/device-tally.js';
-import { citySummary } from '../../src/summary/summary.js';
+import { citySummary, stableSummary } from '../../src/summary/summary.js';
 import { device, incident, LAYERS } from './fixtures.js';
 
 function loaded(now = () => 1_700_000_000_000): LiveStore {
@@ -141,5 +141,22 @@ describe('LiveStore tally', () => {
     // A new snapshot replaces everything: devices it does not list leave the counts.
     store.apply(snapshot({ devices: Array.from({ length: 30 }, (_, id) => randomDevice(next, id)) }));
     expectWalk();
+  });
+});
+
+describe('stableSummary', () => {
+  it('keeps the previous summary, or its unchanged parts, so that the strip re-renders only for changed figures', () => {
+    const store = loaded();
+    store.apply(snapshot({ devices: [device({ id: 'air-1', kind: 'air_quality', reading: { pm25: 60 }, derived: { aqi: 120, aqiCategory: 3 } })], incidents: [incident({ id: 'a' })] }));
+    store.flushZones();
+    const first = citySummary(store);
+    expect(stableSummary(first, citySummary(store))).toBe(first);
+    store.apply(delta({ devices: [device({ id: 'air-1', kind: 'air_quality', presence: 'offline', reading: { pm25: 60 }, derived: { aqi: 120, aqiCategory: 3 } })] }));
+    const second = stableSummary(first, citySummary(store));
+    expect(second).not.toBe(first);
+    expect(second).toMatchObject({ online: 0, offline: 1 });
+    expect(second.incidents).toBe(first.incidents);
+    expect(second.worstAqiZone).toBe(first.worstAqiZone);
+    expect(second.congested).toBe(first.congested);
   });
 });
