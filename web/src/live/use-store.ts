@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { LiveStore } from './live-store.js';
 
 /** Re-renders the caller whenever the live store changes (at most once per stream message). */
@@ -12,18 +12,21 @@ export function useStoreValue<T>(store: LiveStore, read: () => T): T {
 }
 
 /**
- * The store's version, but re-rendering at most once per `intervalMs`: for views that walk the whole
- * city (the summary strip), where a second's delay is invisible and 10,000 devices are not.
+ * What `read` makes of the store, re-read at most once per `intervalMs`: for views that summarise the whole
+ * city (the summary strip), where a second's delay is invisible. `read` gets its previous result and returns
+ * that same object when nothing it holds changed, and the caller then does not re-render.
  */
-export function useThrottledStoreVersion(store: LiveStore, intervalMs: number): number {
-  const [version, setVersion] = useState(store.version);
+export function useThrottledStoreValue<T>(store: LiveStore, intervalMs: number, read: (previous: T | undefined) => T): T {
+  const [value, setValue] = useState(() => read(undefined));
+  const readRef = useRef(read);
+  readRef.current = read;
   useEffect(() => {
     let last = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const update = () => {
       timer = undefined;
       last = Date.now();
-      setVersion(store.version);
+      setValue((previous) => readRef.current(previous));
     };
     const unsubscribe = store.subscribe(() => {
       if (timer) return;
@@ -34,5 +37,5 @@ export function useThrottledStoreVersion(store: LiveStore, intervalMs: number): 
       clearTimeout(timer);
     };
   }, [store, intervalMs]);
-  return version;
+  return value;
 }

@@ -36,6 +36,16 @@ export class TiledSource {
     return tiled;
   }
 
+  /** `tiled({ ...held, ...changes })`, without the merged object in between. */
+  tiledUpdate(held: Properties, changes: Properties): Properties {
+    const tiled: Properties = {};
+    for (const key of this.keys) {
+      const value = key in changes ? changes[key] : held[key];
+      if (value !== undefined && value !== null) tiled[key] = value;
+    }
+    return tiled;
+  }
+
   sameTiled(a: Properties, b: Properties): boolean {
     return this.keys.every((key) => a[key] === b[key]);
   }
@@ -54,7 +64,8 @@ export class TiledSource {
     let held = this.states.get(id);
     if (!held) this.states.set(id, (held = {}));
     let changed: Properties | undefined;
-    for (const [key, value] of Object.entries(properties)) {
+    for (const key in properties) {
+      const value = properties[key];
       this.stateKeys.add(key);
       if (held[key] === value || (value === null && held[key] === undefined)) continue;
       held[key] = value;
@@ -132,9 +143,10 @@ export function splitDiff(diff: GeoJSONSourceDiff, source: TiledSource): SplitDi
     for (const { key, value } of update.addOrUpdateProperties ?? []) properties[key] = value;
     setState(result.states, id, source.state(id, properties));
     const known = source.features.get(id) ?? { properties: {}, geometry: undefined };
-    const tiled = source.tiled({ ...known.properties, ...properties });
+    const tiled = source.tiledUpdate(known.properties, properties);
     const changed = !source.sameTiled(known.properties, tiled);
-    source.features.set(id, { properties: tiled, geometry: update.newGeometry ?? known.geometry });
+    // Most updates (a reading) change neither: the entry the source holds stays, with no garbage made.
+    if (changed || update.newGeometry || !source.features.has(id)) source.features.set(id, { properties: tiled, geometry: update.newGeometry ?? known.geometry });
     if (update.newGeometry) (tiles.update ??= []).push({ ...source.update(id, tiled), newGeometry: update.newGeometry });
     else if (changed) result.labels.set(id, tiled);
   }

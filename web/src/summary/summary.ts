@@ -15,14 +15,7 @@ export interface CitySummary {
 const CONGESTION_RANK: Record<string, number> = { severe: 3, heavy: 2, moderate: 1 };
 
 export function citySummary(store: LiveStore, topSegments = 3): CitySummary {
-  let online = 0;
-  let offline = 0;
-  let unknown = 0;
-  for (const device of store.devices.values()) {
-    if (device.presence === 'online') online += 1;
-    else if (device.presence === 'offline') offline += 1;
-    else unknown += 1;
-  }
+  const { online, offline, unknown } = store.presence;
   const incidents = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
   for (const incident of store.incidents.values()) incidents[incident.severity] += 1;
 
@@ -52,3 +45,25 @@ export function citySummary(store: LiveStore, topSegments = 3): CitySummary {
   return { online, offline, unknown, incidents, worstAqiZone, congested };
 }
 
+
+/**
+ * `next`, with each part that equals `previous`'s kept as the same object, and `previous` itself when all
+ * do: the strip's memoised parts then re-render only for figures that changed.
+ */
+export function stableSummary(previous: CitySummary | undefined, next: CitySummary): CitySummary {
+  if (!previous) return next;
+  const kept: CitySummary = {
+    ...next,
+    incidents: sameFields(previous.incidents, next.incidents) ? previous.incidents : next.incidents,
+    worstAqiZone: sameFields(previous.worstAqiZone, next.worstAqiZone) ? previous.worstAqiZone : next.worstAqiZone,
+    congested:
+      previous.congested.length === next.congested.length && previous.congested.every((segment, index) => sameFields(segment, next.congested[index])) ? previous.congested : next.congested,
+  };
+  return (Object.keys(kept) as (keyof CitySummary)[]).every((key) => kept[key] === previous[key]) ? previous : kept;
+}
+
+function sameFields<T extends object>(a: T | undefined, b: T | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const keys = Object.keys(a) as (keyof T)[];
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}

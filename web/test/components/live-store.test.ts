@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiveStore } from '../../src/live/live-store.js';
-import { citySummary } from '../../src/summary/summary.js';
+import { zoneSummaries } from '../../src/live/device-tally.js';
+import { citySummary, stableSummary } from '../../src/summary/summary.js';
 import { device, incident, LAYERS } from './fixtures.js';
 
 function loaded(now = () => 1_700_000_000_000): LiveStore {
@@ -92,5 +93,70 @@ describe('LiveStore at scale', () => {
     store.apply(delta({ incidents: [incident({ id: 'b', severity: 'high' })] }));
     expect(store.incidentsVersion).toBeGreaterThan(before);
     expect(store.freshIncidents()).toEqual([{ id: 'b', lon: 108.22, lat: 16.06, severity: 'high' }]);
+  });
+});
+
+describe('LiveStore tally', () => {
+  const ZONES = ['hai-chau', 'son-tra'];
+  const KINDS = ['air_quality', 'noise', 'parking'] as const;
+  const PRESENCES = ['online', 'offline', 'unknown'] as const;
+
+  /** A device in a random zone, presence and reading, from a seeded sequence so that failures repeat. */
+  function randomDevice(next: () => number, id: number) {
+    const pick = <T>(values: readonly T[]) => values[Math.floor(next() * values.length)]!;
+    const kind = pick(KINDS);
+    const reading: Record<string, number> | null = kind === 'air_quality' ? { pm25: Math.round(next() * 2000) / 10 } : kind === 'noise' ? { LAeq: 40 + next() * 50 } : next() < 0.3 ? null : { occupied: 1 };
+    const derived = kind === 'air_quality' && next() < 0.8 ? { aqi: Math.round(next() * 300), aqiCategory: 2 } : {};
+    return device({ id: `d-${id}`, kind, zone: pick(ZONES), presence: pick(PRESENCES), reading, derived });
+  }
+
+  it('keeps zone summaries and presence counts equal to a walk of every device through zone, presence and reading changes and removals', () => {
+    let seed = 11;
+    const next = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    let now = 1_700_000_000_000;
+    const store = new LiveStore(() => now);
+    const zones = LAYERS.zones.features;
+    store.load({ ...LAYERS, zones: { type: 'FeatureCollection', features: [...zones, { ...zones[0]!, id: 'son-tra', properties: { id: 'son-tra', name: 'Quận Sơn Trà' } }] } });
+    const expectWalk = () => {
+      store.flushZones();
+      const walk = zoneSummaries(store.devices.values(), store.incidents.values());
+      for (const zone of ZONES) {
+        const expected = walk.get(zone) ?? { devices: 0, online: 0, offline: 0, aqiMax: null, pm25Mean: null, noiseMean: null, openIncidents: 0 };
+        expect(store.feature('zones', zone)?.properties).toMatchObject(expected);
+      }
+      const presence = { online: 0, offline: 0, unknown: 0 };
+      for (const { presence: state } of store.devices.values()) presence[state === 'online' || state === 'offline' ? state : 'unknown'] += 1;
+      expect(store.presence).toEqual(presence);
+      expect(citySummary(store)).toMatchObject(presence);
+    };
+    store.apply(snapshot({ devices: Array.from({ length: 200 }, (_, id) => randomDevice(next, id)), incidents: [incident({ id: 'a' }), incident({ id: 'b', zone: 'son-tra' })] }));
+    expectWalk();
+    for (let round = 0; round < 50; round += 1) {
+      now += 1000;
+      const changed = Array.from({ length: 20 }, () => randomDevice(next, Math.floor(next() * 220)));
+      const removed = Array.from({ length: 3 }, () => `d-${Math.floor(next() * 220)}`).filter((id) => !changed.some((device) => device.id === id));
+      store.apply(delta({ devices: changed, removed, incidents: round % 10 === 0 ? [incident({ id: 'b', zone: 'son-tra', status: round % 20 === 0 ? 'resolved' : 'open' })] : [] }));
+      expectWalk();
+    }
+    // A new snapshot replaces everything: devices it does not list leave the counts.
+    store.apply(snapshot({ devices: Array.from({ length: 30 }, (_, id) => randomDevice(next, id)) }));
+    expectWalk();
+  });
+});
+
+describe('stableSummary', () => {
+  it('keeps the previous summary, or its unchanged parts, so that the strip re-renders only for changed figures', () => {
+    const store = loaded();
+    store.apply(snapshot({ devices: [device({ id: 'air-1', kind: 'air_quality', reading: { pm25: 60 }, derived: { aqi: 120, aqiCategory: 3 } })], incidents: [incident({ id: 'a' })] }));
+    store.flushZones();
+    const first = citySummary(store);
+    expect(stableSummary(first, citySummary(store))).toBe(first);
+    store.apply(delta({ devices: [device({ id: 'air-1', kind: 'air_quality', presence: 'offline', reading: { pm25: 60 }, derived: { aqi: 120, aqiCategory: 3 } })] }));
+    const second = stableSummary(first, citySummary(store));
+    expect(second).not.toBe(first);
+    expect(second).toMatchObject({ online: 0, offline: 1 });
+    expect(second.incidents).toBe(first.incidents);
+    expect(second.worstAqiZone).toBe(first.worstAqiZone);
+    expect(second.congested).toBe(first.congested);
   });
 });
