@@ -111,10 +111,9 @@ function limitNote(phases: Phase[], qos: Qos): string {
   };
   const cost = `our broker spent ${mean('ours', 'brokerCpuMicrosPerMessage').toFixed(1)} µs of CPU per message delivered (${mean('ours', 'brokerCores').toFixed(2)} cores) against Mosquitto's ${mean('mosquitto', 'brokerCpuMicrosPerMessage').toFixed(1)} µs`;
   const whilePublishing = phases.filter((p) => p.broker === 'ours' && p.qos === qos).map((p) => p.deliveredWhilePublishing);
-  if (qos === 0) {
-    return `${cost}. While the devices published, the consumer got only ${whilePublishing.join(', ')} messages/s from ours, the rest after they stopped: aedes completes each delivery on a later event-loop turn (setImmediate), and at most its concurrency (BROKER_CONCURRENCY) are under way, while each turn also reads every publishing socket. Over all: on a machine shared with the load it gets a share of a core, and what it does per message (mqtt-packet parsing, aedes' per-message packet copies and the garbage they make, two event-loop hops per delivery, one system call per PUBACK) costs several times Mosquitto's. Profile: --cpu-prof self time is led by garbage collection and writev.`;
-  }
-  return `${cost}. Each QoS 1 message is written to the durable store and synced (group commit) before its PUBACK, queued for the consumer's persistent session, and removed on the consumer's PUBACK; a device waits for its PUBACKs with at most its in-flight window open. The full run's ours-memory figures show the broker without that store.`;
+  const shared = `While the devices published, the consumer got ${whilePublishing.join(', ')} messages/s from ours (a socket is not read while more than 1,000 messages wait for delivery: broker/src/input-gate.ts). On a machine shared with the load the broker gets a share of a core, and what it does per message costs several times Mosquitto's: garbage from aedes' per-message packet copies, closures and promises and from mqtt-packet's buffer list (the largest part of a QoS 1 profile), one system call per PUBACK, mqtt-packet parsing`;
+  if (qos === 0) return `${cost}. ${shared}.`;
+  return `${cost}. ${shared}, and the durable store: each QoS 1 message is written to the log and synced (group commit) before its PUBACK, queued for the consumer's persistent session, and removed on the consumer's PUBACK. The full run's ours-memory figures show the broker without that store. Closing the rest of the gap means fewer allocations per message than aedes makes (parsing PUBLISH ourselves, or a leaner delivery path).`;
 }
 
 async function runBroker(broker: BrokerName, roundIndex: number, devices: BenchDevice[], settings: Settings, context: BenchContext): Promise<Phase[]> {
