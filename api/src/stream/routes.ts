@@ -10,9 +10,10 @@ import { bearerToken } from '../auth/auth-plugin.js';
 import { ErrorResponse } from '../errors.js';
 import { StreamDelta, StreamSnapshot } from './messages.js';
 import type { StreamSessionGuard } from './session-guard.js';
-import type { StreamHub } from './stream-hub.js';
+import { StreamQuery, streamFilter } from './stream-filter.js';
+import type { StreamHub, StreamIncident } from './stream-hub.js';
 
-export function streamRoutes(hub: StreamHub<{ id: string }>, guard: StreamSessionGuard): FastifyPluginAsync {
+export function streamRoutes(hub: StreamHub<StreamIncident>, guard: StreamSessionGuard): FastifyPluginAsync {
   return async (app) => {
     await app.register(websocket, { options: { maxPayload: 4096 } });
     // A refused upgrade (no or a bad token) is answered on a socket the HTTP server no longer tracks:
@@ -20,7 +21,7 @@ export function streamRoutes(hub: StreamHub<{ id: string }>, guard: StreamSessio
     app.addHook('onResponse', async (request, reply) => {
       if (request.headers.upgrade && reply.statusCode !== 101) request.raw.socket.destroy();
     });
-    app.get(
+    app.get<{ Querystring: StreamQuery }>(
       '/api/v1/stream',
       {
         websocket: true,
@@ -35,8 +36,11 @@ export function streamRoutes(hub: StreamHub<{ id: string }>, guard: StreamSessio
           description:
             'Open with a WebSocket upgrade (GET with Upgrade: websocket). The server sends JSON text messages: first a `snapshot`, then a `delta` ' +
             'at most once a second holding only what changed. Clients only listen. Pass the token as Authorization: Bearer or ?access_token= ' +
-            '(browsers cannot set headers on a WebSocket). Dead connections are dropped by a 30 s ping.',
-          querystring: Type.Object({ access_token: Type.Optional(Type.String({ description: 'the bearer token, for clients that cannot send Authorization' })) }),
+            '(browsers cannot set headers on a WebSocket). Dead connections are dropped by a 30 s ping. ' +
+            '`devices`, `zones` and `kinds` narrow the stream to part of the city (criteria given together must all hold): only those devices, ' +
+            'their road segments and the incidents about them are sent, and a change of a device followed alone reaches the client as soon as it ' +
+            'arrives unless the client had a message less than a second before.',
+          querystring: StreamQuery,
           response: {
             101: Type.Union([StreamSnapshot, StreamDelta], { description: 'Switching Protocols; then the messages described here, each a JSON text frame' }),
             401: ErrorResponse,
@@ -47,7 +51,7 @@ export function streamRoutes(hub: StreamHub<{ id: string }>, guard: StreamSessio
       (socket, request) => {
         // The auth hook let the upgrade through, so the request carries a token that resolved.
         guard.watch(socket, bearerToken(request) as string);
-        hub.add(socket);
+        hub.add(socket, streamFilter(request.query));
       },
     );
   };

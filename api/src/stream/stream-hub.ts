@@ -13,8 +13,9 @@ import type { WebSocket } from 'ws';
 import { streetlightFault } from '../layers/features.js';
 import type { LiveChange } from '../live/live-state.js';
 import type { LiveDevice } from '../live/types.js';
+import type { Placed, StreamFilter } from './stream-filter.js';
 
-export interface StreamSources<Incident extends { id: string }> {
+export interface StreamSources<Incident extends StreamIncident> {
   devices(): Iterable<LiveDevice>;
   device(id: string): LiveDevice | undefined;
   segments(): Iterable<string>;
@@ -22,8 +23,15 @@ export interface StreamSources<Incident extends { id: string }> {
   incidents(): Incident[];
 }
 
+/** What the hub needs of an incident: its id, and where it belongs for a client that follows part of the city. */
+export interface StreamIncident extends Placed {
+  id: string;
+}
+
 interface Client {
   socket: WebSocket;
+  /** Undefined: the whole city. */
+  filter: StreamFilter | undefined;
   devices: Set<string>;
   removed: Set<string>;
   segments: Set<string>;
@@ -45,7 +53,7 @@ export interface StreamHubOptions {
 /** A slow client is checked again this many times per interval, until it drains. */
 const CHECKS_PER_INTERVAL = 10;
 
-export class StreamHub<Incident extends { id: string }> {
+export class StreamHub<Incident extends StreamIncident> {
   private readonly clients = new Set<Client>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly intervalMs: number;
@@ -70,24 +78,27 @@ export class StreamHub<Incident extends { id: string }> {
     return { clients: this.clients.size, deltasSent: this.sent, ticksSkipped: this.skipped, pendingMax };
   }
 
-  add(socket: WebSocket): void {
+  add(socket: WebSocket, filter?: StreamFilter): void {
     const ts = Date.now();
-    const client: Client = { socket, devices: new Set(), removed: new Set(), segments: new Set(), incidents: new Map(), alive: true, sentAt: ts, timer: undefined };
+    const client: Client = { socket, filter, devices: new Set(), removed: new Set(), segments: new Set(), incidents: new Map(), alive: true, sentAt: ts, timer: undefined };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('close', () => this.forget(client));
     socket.on('error', () => this.forget(client));
     // Clients only listen; anything they send is ignored rather than buffered.
     socket.on('message', () => undefined);
+    const devices = filter ? [...this.sources.devices()].filter((device) => filter.device(device)) : [...this.sources.devices()];
+    const segmentIds = filter ? devices.flatMap((device) => (device.segment ? [device.segment] : [])) : this.sources.segments();
     const segments: Record<string, unknown> = {};
-    for (const id of this.sources.segments()) segments[id] = this.sources.segment(id);
+    for (const id of segmentIds) segments[id] = this.sources.segment(id);
+    const incidents = this.sources.incidents();
     socket.send(
       JSON.stringify({
         type: 'snapshot',
         ts,
-        devices: [...this.sources.devices()].map(compactDevice),
+        devices: devices.map(compactDevice),
         segments,
-        incidents: this.sources.incidents(),
+        incidents: filter ? incidents.filter((incident) => this.follows(client, incident)) : incidents,
       }),
     );
   }
@@ -95,6 +106,7 @@ export class StreamHub<Incident extends { id: string }> {
   deviceChanged(device: LiveDevice, change: LiveChange): void {
     if (change === 'event') return;
     for (const client of this.clients) {
+      if (client.filter && !client.filter.device(device)) continue;
       if (change === 'removed') {
         client.devices.delete(device.id);
         client.removed.add(device.id);
@@ -108,6 +120,7 @@ export class StreamHub<Incident extends { id: string }> {
 
   incidentChanged(incident: Incident): void {
     for (const client of this.clients) {
+      if (!this.follows(client, incident)) continue;
       client.incidents.set(incident.id, incident);
       this.schedule(client);
     }
@@ -120,6 +133,10 @@ export class StreamHub<Incident extends { id: string }> {
       client.socket.close(1001, 'server shutting down');
     }
     this.clients.clear();
+  }
+
+  private follows(client: Client, incident: Incident): boolean {
+    return !client.filter || client.filter.incident(incident, (id) => this.sources.device(id));
   }
 
   private forget(client: Client): void {

@@ -36,7 +36,8 @@ export interface ApiStack {
   /** A connected device; its readings go to `devices/{id}/telemetry`. */
   device(id: string, secret: string): Promise<MqttClient>;
   publish(client: MqttClient, channel: 'telemetry' | 'events', payload: unknown): Promise<void>;
-  stream(role?: Role): Promise<StreamClient>;
+  /** `follow`: the stream's `devices`, `zones` and `kinds` parameters. */
+  stream(role?: Role, follow?: Record<string, string>): Promise<StreamClient>;
   query(q: string): Promise<Record<string, unknown>[]>;
   restartApp(): Promise<void>;
   close(): Promise<void>;
@@ -107,9 +108,9 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     async publish(client, channel, payload) {
       await client.publishAsync(deviceTopic(client.options.clientId as string, channel), JSON.stringify(payload), { qos: 1 });
     },
-    async stream(role = 'viewer') {
-      const token = await stack.token(role);
-      const socket = new WebSocket(`${stack.baseUrl.replace('http', 'ws')}/api/v1/stream?access_token=${token}`);
+    async stream(role = 'viewer', follow = {}) {
+      const query = new URLSearchParams({ access_token: await stack.token(role), ...follow });
+      const socket = new WebSocket(`${stack.baseUrl.replace('http', 'ws')}/api/v1/stream?${query}`);
       sockets.push(socket);
       const messages: Record<string, unknown>[] = [];
       const waiters = new Set<{ match: (message: Record<string, unknown>) => boolean; resolve: (message: Record<string, unknown>) => void }>();
