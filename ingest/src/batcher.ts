@@ -17,9 +17,14 @@ export interface BatcherOptions {
   retryMaxMs?: number;
 }
 
+/** What a batch acknowledges once durable: a message (an object with a method, so that a message needs no closure). */
+export interface Acknowledgeable {
+  ack(): void;
+}
+
 interface Batch {
   lines: string[];
-  acks: (() => void)[];
+  acks: Acknowledgeable[];
 }
 
 export class Batcher {
@@ -41,12 +46,12 @@ export class Batcher {
     return this.current.lines.length + this.ready.reduce((sum, batch) => sum + batch.lines.length, 0);
   }
 
-  add(lines: readonly string[], ack: () => void): void {
+  add(lines: readonly string[], message: Acknowledgeable): void {
     if (this.closed) return;
     // A message's lines stay in one batch, so that its acknowledgement waits for one write only.
     if (this.current.lines.length > 0 && this.current.lines.length + lines.length > this.options.maxLines) this.seal();
     for (const line of lines) this.current.lines.push(line);
-    this.current.acks.push(ack);
+    this.current.acks.push(message);
     if (this.current.lines.length >= this.options.maxLines) this.seal();
     else this.timer ??= setTimeout(() => this.seal(), this.options.maxDelayMs);
   }
@@ -115,7 +120,7 @@ export class Batcher {
       try {
         if (batch.lines.length > 0) await this.options.persist(batch.lines);
         this.options.onPersisted?.({ lines: batch.lines.length, messages: batch.acks.length, durationMs: performance.now() - started });
-        for (const ack of batch.acks) ack();
+        for (const message of batch.acks) message.ack();
         if (this.failing) this.options.logger.info('batches are durable again; acknowledging');
         this.failing = false;
         return;

@@ -52,6 +52,6 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
     }
     const lines: string[] = [];
     for (const reading of readings) lines.push(toLine(device.kind, device.id, device.zone, reading));
-    batcher.add(lines, message.ack);
+    batcher.add(lines, message);
   };
 }

@@ -20,8 +20,8 @@ describe('Batcher', () => {
       },
     });
     const acked: number[] = [];
-    batcher.add(['a', 'b'], () => acked.push(1));
-    batcher.add(['c'], () => acked.push(2));
+    batcher.add(['a', 'b'], { ack: () => acked.push(1) });
+    batcher.add(['c'], { ack: () => acked.push(2) });
     await waitFor('the first batch to be handed over', () => persisted.length === 1);
     expect(persisted[0]).toEqual(['a', 'b', 'c']);
     expect(acked).toEqual([]);
@@ -34,7 +34,7 @@ describe('Batcher', () => {
     const persisted: string[][] = [];
     const batcher = new Batcher({ maxLines: 100, maxDelayMs: 20, maxInFlight: 1, logger, persist: async (lines) => void persisted.push(lines) });
     let acked = false;
-    batcher.add(['only'], () => (acked = true));
+    batcher.add(['only'], { ack: () => (acked = true) });
     await waitFor('the timer to seal the batch', () => acked, 2000);
     expect(persisted).toEqual([['only']]);
   });
@@ -52,7 +52,7 @@ describe('Batcher', () => {
       },
     });
     let acked = 0;
-    batcher.add(['x'], () => acked++);
+    batcher.add(['x'], { ack: () => acked++ });
     await batcher.flush();
     expect(failures).toBe(-1);
     expect(acked).toBe(1);
@@ -61,7 +61,7 @@ describe('Batcher', () => {
   it('acknowledges a message whose lines are spread over two batches once, after both', async () => {
     const batcher = new Batcher({ maxLines: 2, maxDelayMs: 10, maxInFlight: 2, logger, persist: async () => undefined });
     let acked = 0;
-    batcher.add(['a', 'b', 'c'], () => acked++);
+    batcher.add(['a', 'b', 'c'], { ack: () => acked++ });
     await batcher.flush();
     expect(acked).toBe(1);
   });
@@ -82,13 +82,13 @@ describe('Batcher', () => {
       },
     });
     const acked: string[] = [];
-    for (const line of ['a', 'b', 'c']) batcher.add([line], () => acked.push(line));
+    for (const line of ['a', 'b', 'c']) batcher.add([line], { ack: () => acked.push(line) });
     await waitFor('the first batch to be retried', () => attempts.length >= 3);
 
     expect(batcher.discardPending()).toBe(3);
     await batcher.flush();
     durable = true;
-    batcher.add(['d'], () => acked.push('d'));
+    batcher.add(['d'], { ack: () => acked.push('d') });
     await batcher.flush();
 
     expect(new Set(attempts)).toEqual(new Set(['a', 'd']));

@@ -8,7 +8,8 @@
  */
 import { createConnection, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { PACKET, PINGREQ, PacketReader, TopicPublisher, connectPacket, type PublishTemplate } from './wire.js';
+import { PACKET, PacketReader } from '@city/platform';
+import { PINGREQ, TopicPublisher, connectPacket, type PublishTemplate } from './wire.js';
 
 export interface LoadDevice {
   id: string;
