@@ -10,16 +10,23 @@ export interface BatcherOptions {
   maxDelayMs: number;
   /** Batches being persisted at once; InfluxDB takes two concurrent writes noticeably faster than one. */
   maxInFlight: number;
-  persist(lines: string[]): Promise<void>;
+  /** `oldestTs`: the oldest reading's timestamp among the lines, so that what is written need not be read again to find it. */
+  persist(lines: string[], oldestTs: number): Promise<void>;
   logger: Logger;
   onPersisted?(batch: { lines: number; messages: number; durationMs: number }): void;
   retryMinMs?: number;
   retryMaxMs?: number;
 }
 
+/** What a batch acknowledges once durable: a message (an object with a method, so that a message needs no closure). */
+export interface Acknowledgeable {
+  ack(): void;
+}
+
 interface Batch {
   lines: string[];
-  acks: (() => void)[];
+  acks: Acknowledgeable[];
+  oldestTs: number;
 }
 
 export class Batcher {
@@ -41,12 +48,13 @@ export class Batcher {
     return this.current.lines.length + this.ready.reduce((sum, batch) => sum + batch.lines.length, 0);
   }
 
-  add(lines: readonly string[], ack: () => void): void {
+  add(lines: readonly string[], message: Acknowledgeable, oldestTs: number): void {
     if (this.closed) return;
     // A message's lines stay in one batch, so that its acknowledgement waits for one write only.
     if (this.current.lines.length > 0 && this.current.lines.length + lines.length > this.options.maxLines) this.seal();
     for (const line of lines) this.current.lines.push(line);
-    this.current.acks.push(ack);
+    this.current.acks.push(message);
+    if (oldestTs < this.current.oldestTs) this.current.oldestTs = oldestTs;
     if (this.current.lines.length >= this.options.maxLines) this.seal();
     else this.timer ??= setTimeout(() => this.seal(), this.options.maxDelayMs);
   }
@@ -113,9 +121,9 @@ export class Batcher {
     for (let attempt = 0; epoch === this.epoch; attempt++) {
       const started = performance.now();
       try {
-        if (batch.lines.length > 0) await this.options.persist(batch.lines);
+        if (batch.lines.length > 0) await this.options.persist(batch.lines, batch.oldestTs);
         this.options.onPersisted?.({ lines: batch.lines.length, messages: batch.acks.length, durationMs: performance.now() - started });
-        for (const ack of batch.acks) ack();
+        for (const message of batch.acks) message.ack();
         if (this.failing) this.options.logger.info('batches are durable again; acknowledging');
         this.failing = false;
         return;
@@ -133,5 +141,5 @@ export class Batcher {
 }
 
 function emptyBatch(): Batch {
-  return { lines: [], acks: [] };
+  return { lines: [], acks: [], oldestTs: Number.POSITIVE_INFINITY };
 }

@@ -47,10 +47,10 @@ export class DurableSink {
     await this.replaying;
   }
 
-  async persist(lines: string[]): Promise<void> {
+  async persist(lines: string[], oldestTs?: number): Promise<void> {
     if (this.influxUp) {
       try {
-        await this.options.writer.write(lines);
+        await this.options.writer.write(lines, oldestTs);
         // Acknowledgements flow again whatever the spool holds: a batch too large for an empty spool, refused
         // during the outage, leaves nothing for a replay to drain and would otherwise keep the spool "full".
         this.markSpoolRoom();

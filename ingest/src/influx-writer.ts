@@ -17,7 +17,8 @@ export class PermanentWriteError extends Error {
 }
 
 export interface InfluxWriter {
-  write(lines: string[]): Promise<void>;
+  /** `oldestTs`, when known, is the oldest timestamp among the lines (for a wrapper that watches them; the writers ignore it). */
+  write(lines: string[], oldestTs?: number): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -69,19 +69,18 @@ const FIELDS = Object.fromEntries(
 
 /**
  * A device's series key, `<kind>,device_id=<id>,zone=<zone>`, escaped once per device rather than for every
- * reading (escaping is the larger share of building a line); bounded like ingest's device directory.
+ * reading (escaping is the larger share of building a line); found by the device's id alone, and built again
+ * when the device's kind or zone is no longer the one it was built for. Bounded like ingest's device directory.
  */
 const SERIES_KEYS_MAX = 200_000;
-const seriesKeys = new Map<string, string>();
+const seriesKeys = new Map<string, { kind: DeviceKind; zone: string; key: string }>();
 
 function seriesKey(kind: DeviceKind, deviceId: string, zone: string): string {
-  const cacheKey = `${kind}\n${deviceId}\n${zone}`;
-  let key = seriesKeys.get(cacheKey);
-  if (key === undefined) {
-    key = `${escapeMeasurement(kind)},device_id=${escapeTag(deviceId)},zone=${escapeTag(zone)}`;
-    if (seriesKeys.size >= SERIES_KEYS_MAX) seriesKeys.clear();
-    seriesKeys.set(cacheKey, key);
-  }
+  const known = seriesKeys.get(deviceId);
+  if (known !== undefined && known.kind === kind && known.zone === zone) return known.key;
+  const key = `${escapeMeasurement(kind)},device_id=${escapeTag(deviceId)},zone=${escapeTag(zone)}`;
+  if (seriesKeys.size >= SERIES_KEYS_MAX) seriesKeys.clear();
+  seriesKeys.set(deviceId, { kind, zone, key });
   return key;
 }
 

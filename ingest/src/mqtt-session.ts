@@ -4,13 +4,16 @@
  * mqtt.js sends a PUBACK only after its message handler finishes and handles the next packet only
  * after that, so holding an ack until a batch is durable would process one message per flush. Here a
  * message is acked after its batch reached InfluxDB or the spool, while thousands of others are in
- * flight. Unacked messages of a persistent session are redelivered by the broker after a reconnect.
+ * flight. Unacked messages of a persistent session are redelivered by the broker after a reconnect. What comes
+ * from the broker is read with @city/platform's PacketReader (mqtt-packet's parser cost more per message than
+ * validating the reading); mqtt-packet still builds the few packets sent other than PUBACKs.
  */
 import { EventEmitter } from 'node:events';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet';
-import type { Logger } from '@city/platform';
+import mqttPacket from 'mqtt-packet';
+import { MalformedPacketError, PACKET, PacketReader, decodePublish, type Logger } from '@city/platform';
+import { PubackQueue } from './puback-queue.js';
 
 export interface SessionOptions {
   host: string;
@@ -43,9 +46,30 @@ interface SessionEvents {
 }
 
 const CONNACK_REASONS = ['', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+const SUBACK_FAILURE = 0x80;
+
+/** A message as handed on: an object of a class rather than one with an `ack` closure, since there is one per message. */
+class Delivery implements InboundMessage {
+  private acked = false;
+
+  constructor(
+    readonly topic: string,
+    readonly payload: Buffer,
+    private readonly messageId: number | undefined,
+    private readonly session: MqttSession,
+    private readonly pubacks: PubackQueue,
+  ) {}
+
+  ack(): void {
+    if (this.acked || this.messageId === undefined) return;
+    this.acked = true;
+    this.session.acknowledge(this.messageId, this.pubacks);
+  }
+}
 
 export class MqttSession extends EventEmitter<SessionEvents> {
   private socket: Socket | undefined;
+  private pubacks: PubackQueue | undefined;
   private generation = 0;
   private unacked = 0;
   private paused = false;
@@ -100,12 +124,17 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     this.unacked = 0;
     this.paused = false;
     socket.setNoDelay(true);
-    const parser = mqttPacket.parser({ protocolVersion: 4 });
-    parser.on('packet', (packet: Packet) => this.onPacket(packet, generation));
-    parser.on('error', (error: Error) => socket.destroy(error));
+    const pubacks = new PubackQueue(socket);
+    this.pubacks = pubacks;
+    const reader = new PacketReader((type, body, flags) => this.onPacket(type, body, flags, generation, pubacks));
     socket.on('data', (chunk: Buffer) => {
       this.lastInbound = Date.now();
-      parser.parse(chunk);
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        if (!(error instanceof MalformedPacketError)) throw error;
+        socket.destroy(error);
+      }
     });
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       const keepalive = this.options.keepaliveSeconds ?? 30;
@@ -126,13 +155,27 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     socket.once('close', () => this.onClose(generation));
   }
 
-  private onPacket(packet: Packet, generation: number): void {
+  /** A Delivery's PUBACK, on the connection it came on: on a connection since gone it is a no-op (the broker redelivers). */
+  acknowledge(messageId: number, pubacks: PubackQueue): void {
+    if (pubacks !== this.pubacks || !pubacks.usable) return;
+    pubacks.add(messageId);
+    this.unacked--;
+    const maxUnacked = this.options.maxUnacked ?? 50_000;
+    if (this.paused && this.unacked < maxUnacked / 2) {
+      this.paused = false;
+      this.lastInbound = Date.now();
+      this.socket?.resume();
+    }
+  }
+
+  private onPacket(type: number, body: Buffer, flags: number, generation: number, pubacks: PubackQueue): void {
     const socket = this.socket;
     if (!socket || generation !== this.generation) return;
-    switch (packet.cmd) {
-      case 'connack': {
-        if (packet.returnCode !== 0) {
-          const reason = CONNACK_REASONS[packet.returnCode ?? 0] ?? `code ${packet.returnCode}`;
+    switch (type) {
+      case PACKET.connack: {
+        const returnCode = body[1] ?? -1;
+        if (returnCode !== 0) {
+          const reason = CONNACK_REASONS[returnCode] ?? `code ${returnCode}`;
           this.options.logger.error({ reason }, 'broker refused the connection');
           socket.destroy();
           return;
@@ -140,7 +183,7 @@ export class MqttSession extends EventEmitter<SessionEvents> {
         this.attempt = 0;
         this.connectedNow = true;
         this.startKeepalive(socket);
-        const sessionPresent = packet.sessionPresent ?? false;
+        const sessionPresent = ((body[0] ?? 0) & 1) === 1;
         socket.write(
           mqttPacket.generate({
             cmd: 'subscribe',
@@ -151,11 +194,11 @@ export class MqttSession extends EventEmitter<SessionEvents> {
         this.emit('connected', { sessionPresent });
         return;
       }
-      case 'publish':
-        this.onPublish(packet, socket, generation);
+      case PACKET.publish:
+        this.onPublish(body, flags, socket, pubacks);
         return;
-      case 'suback':
-        if ((packet.granted as (number | { qos: number })[]).some((granted) => (typeof granted === 'number' ? granted : granted.qos) === 128)) {
+      case PACKET.suback:
+        if (body.subarray(2).includes(SUBACK_FAILURE)) {
           this.options.logger.error('broker refused a subscription');
           return;
         }
@@ -166,34 +209,16 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     }
   }
 
-  private onPublish(packet: IPublishPacket, socket: Socket, generation: number): void {
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    if (packet.qos === 0 || packet.messageId === undefined) {
-      this.emit('message', { topic: packet.topic, payload, ack: noop });
-      return;
+  private onPublish(body: Buffer, flags: number, socket: Socket, pubacks: PubackQueue): void {
+    const { topic, messageId, payload } = decodePublish(body, flags);
+    if (messageId !== undefined) {
+      this.unacked++;
+      if (this.unacked >= (this.options.maxUnacked ?? 50_000) && !this.paused) {
+        this.paused = true;
+        socket.pause();
+      }
     }
-    const messageId = packet.messageId;
-    let acked = false;
-    this.unacked++;
-    if (this.unacked >= (this.options.maxUnacked ?? 50_000) && !this.paused) {
-      this.paused = true;
-      socket.pause();
-    }
-    this.emit('message', {
-      topic: packet.topic,
-      payload,
-      ack: () => {
-        if (acked || generation !== this.generation || socket.destroyed) return;
-        acked = true;
-        this.unacked--;
-        socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
-        if (this.paused && this.unacked < (this.options.maxUnacked ?? 50_000) / 2) {
-          this.paused = false;
-          this.lastInbound = Date.now();
-          socket.resume();
-        }
-      },
-    });
+    this.emit('message', new Delivery(topic, payload, messageId, this, pubacks));
   }
 
   private startKeepalive(socket: Socket): void {
@@ -231,5 +256,3 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     return id;
   }
 }
-
-function noop(): void {}

@@ -51,7 +51,11 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
       return;
     }
     const lines: string[] = [];
-    for (const reading of readings) lines.push(toLine(device.kind, device.id, device.zone, reading));
-    batcher.add(lines, message.ack);
+    let oldestTs = Number.POSITIVE_INFINITY;
+    for (const reading of readings) {
+      lines.push(toLine(device.kind, device.id, device.zone, reading));
+      if (reading.ts < oldestTs) oldestTs = reading.ts;
+    }
+    batcher.add(lines, message, oldestTs);
   };
 }

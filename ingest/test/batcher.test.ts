@@ -7,6 +7,7 @@ const logger = createLogger('test', 'silent');
 describe('Batcher', () => {
   it('seals a batch at maxLines and acknowledges its messages only after persist resolves', async () => {
     const persisted: string[][] = [];
+    const oldest: number[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const batcher = new Batcher({
@@ -14,16 +15,18 @@ describe('Batcher', () => {
       maxDelayMs: 60_000,
       maxInFlight: 1,
       logger,
-      persist: async (lines) => {
+      persist: async (lines, oldestTs) => {
         persisted.push(lines);
+        oldest.push(oldestTs);
         await gate;
       },
     });
     const acked: number[] = [];
-    batcher.add(['a', 'b'], () => acked.push(1));
-    batcher.add(['c'], () => acked.push(2));
+    batcher.add(['a', 'b'], { ack: () => acked.push(1) }, 20);
+    batcher.add(['c'], { ack: () => acked.push(2) }, 10);
     await waitFor('the first batch to be handed over', () => persisted.length === 1);
     expect(persisted[0]).toEqual(['a', 'b', 'c']);
+    expect(oldest).toEqual([10]);
     expect(acked).toEqual([]);
     release();
     await batcher.flush();
@@ -34,7 +37,7 @@ describe('Batcher', () => {
     const persisted: string[][] = [];
     const batcher = new Batcher({ maxLines: 100, maxDelayMs: 20, maxInFlight: 1, logger, persist: async (lines) => void persisted.push(lines) });
     let acked = false;
-    batcher.add(['only'], () => (acked = true));
+    batcher.add(['only'], { ack: () => (acked = true) }, 1);
     await waitFor('the timer to seal the batch', () => acked, 2000);
     expect(persisted).toEqual([['only']]);
   });
@@ -52,7 +55,7 @@ describe('Batcher', () => {
       },
     });
     let acked = 0;
-    batcher.add(['x'], () => acked++);
+    batcher.add(['x'], { ack: () => acked++ }, 1);
     await batcher.flush();
     expect(failures).toBe(-1);
     expect(acked).toBe(1);
@@ -61,7 +64,7 @@ describe('Batcher', () => {
   it('acknowledges a message whose lines are spread over two batches once, after both', async () => {
     const batcher = new Batcher({ maxLines: 2, maxDelayMs: 10, maxInFlight: 2, logger, persist: async () => undefined });
     let acked = 0;
-    batcher.add(['a', 'b', 'c'], () => acked++);
+    batcher.add(['a', 'b', 'c'], { ack: () => acked++ }, 1);
     await batcher.flush();
     expect(acked).toBe(1);
   });
@@ -82,13 +85,13 @@ describe('Batcher', () => {
       },
     });
     const acked: string[] = [];
-    for (const line of ['a', 'b', 'c']) batcher.add([line], () => acked.push(line));
+    for (const line of ['a', 'b', 'c']) batcher.add([line], { ack: () => acked.push(line) }, 1);
     await waitFor('the first batch to be retried', () => attempts.length >= 3);
 
     expect(batcher.discardPending()).toBe(3);
     await batcher.flush();
     durable = true;
-    batcher.add(['d'], () => acked.push('d'));
+    batcher.add(['d'], { ack: () => acked.push('d') }, 1);
     await batcher.flush();
 
     expect(new Set(attempts)).toEqual(new Set(['a', 'd']));

@@ -149,6 +149,9 @@ describe('late readings in the rollups', () => {
         kind === 'noise' ? toLine(kind, 'dn-n', 'hai-chau', { ts, values: { LAeq: 50, LAmax: 60 } }) : toLine(kind, 'dn-t', 'hai-chau', { ts, values: { intensity: 1, averageVehicleSpeed: 2, occupancy: 0.1 } });
 
       const first = open();
+      // A batch said to hold nothing older than the cutoff is not read at all.
+      first.late.noteWritten([line('traffic', hour + MINUTE)], now, now);
+      expect(await first.pending()).toBe(0);
       first.late.noteWritten([line('traffic', hour + MINUTE), line('traffic', hour + HOUR + MINUTE), line('traffic', hour + 3 * HOUR), line('noise', hour), line('traffic', now)], now);
       expect(await first.pending()).toBe(4);
 

@@ -105,7 +105,7 @@ describe('the load generator', () => {
     }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await expect(connectDevice(url, { id: 'load-x', secret: 'x' }, '127.0.0.2')).rejects.toThrow();
+    await expect(connectDevice(url, { id: 'load-x', secret: 'x' }, { localAddress: '127.0.0.2' })).rejects.toThrow();
     expect(await seen).toBe('127.0.0.2');
     server.close();
   });

@@ -1,10 +1,10 @@
 /**
- * One process of a bench device fleet: holds its share of device connections (raw sockets, packets built once),
- * and on the parent's word publishes at a fixed rate per device, never above it, whatever the broker's pace.
- * A device with too many unacknowledged messages, or a full socket, skips its turn rather than queue without end.
+ * One process of a bench device fleet: holds its share of device connections (the load generator's, with packets
+ * built once), and on the parent's word publishes at a fixed rate per device, never above it, whatever the broker's
+ * pace. A device with too many unacknowledged messages, or a backed-up socket, skips its turn rather than queue without end.
  */
-import { createConnection, type Socket } from 'node:net';
-import { PACKET, PacketReader, PINGREQ, PublishTemplate, connectPacket } from '@city/simulators/src/load/wire.js';
+import { connectDevice, type ConnectionListener, type DeviceConnection } from '@city/simulators/src/load/connection.js';
+import { PublishTemplate } from '@city/simulators/src/load/wire.js';
 
 export interface FleetDevice {
   id: string;
@@ -42,11 +42,8 @@ export interface FleetReport {
 
 interface Connection {
   topic: string;
-  socket: Socket;
+  device: DeviceConnection;
   template: PublishTemplate | undefined;
-  nextId: number;
-  inFlight: number;
-  open: boolean;
 }
 
 const WRITE_BACKLOG_BYTES = 64 * 1024;
@@ -58,49 +55,25 @@ const counts = { tried: 0, connectFailures: 0, dropped: 0, sent: 0, acknowledged
 let task: FleetTask;
 
 const status = (type: FleetReport['type'], extra: Partial<FleetReport> = {}) =>
-  send({ type, connected: connections.filter((c) => c.open).length, ...counts, cpuMs: 0, publishMs: 0, ...extra });
+  send({ type, connected: connections.filter((c) => c.device.open).length, ...counts, cpuMs: 0, publishMs: 0, ...extra });
 
-function connect(device: FleetDevice): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: task.host, port: task.port, ...(device.sourceAddress ? { localAddress: device.sourceAddress } : {}) });
-    socket.setNoDelay(true);
-    const connection: Connection = { topic: `devices/${device.id}/telemetry`, socket, template: undefined, nextId: 1, inFlight: 0, open: false };
-    let settled = false;
-    const settle = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      counts.tried++;
-      if (ok) connections.push(connection);
-      else {
-        counts.connectFailures++;
-        socket.destroy();
-      }
-      resolve();
-    };
-    const reader = new PacketReader((type, body) => {
-      if (type === PACKET.puback) {
-        connection.inFlight--;
-        counts.acknowledged++;
-      } else if (type === PACKET.connack) {
-        connection.open = body[1] === 0;
-        settle(connection.open);
-      }
-    });
-    socket.on('data', (chunk: Buffer) => reader.push(chunk));
-    socket.on('error', () => settle(false));
-    socket.on('close', () => {
-      if (connection.open) counts.dropped++;
-      connection.open = false;
-      settle(false);
-    });
-    socket.on('connect', () => socket.write(connectPacket({ clientId: device.id, username: device.id, password: device.secret, clean: true, keepaliveS: task.keepaliveS })));
-  });
+const listener: ConnectionListener = {
+  acknowledged: () => counts.acknowledged++,
+  closed: () => counts.dropped++,
+};
+
+async function connect(device: FleetDevice): Promise<void> {
+  try {
+    const opened = await connectDevice(`mqtt://${task.host}:${task.port}`, device, { localAddress: device.sourceAddress, keepaliveS: task.keepaliveS, listener });
+    connections.push({ topic: `devices/${device.id}/telemetry`, device: opened, template: undefined });
+  } catch {
+    counts.connectFailures++;
+  }
+  counts.tried++;
 }
 
 async function connectAll(): Promise<void> {
   let next = 0;
-  // Idle connections owe the broker a sign of life within their keep-alive, while the others are still connecting too.
-  setInterval(() => connections.forEach((c) => c.open && c.socket.write(PINGREQ)), (task.keepaliveS * 1000) / 2).unref();
   const reporter = setInterval(() => status('status'), 250);
   await Promise.all(
     Array.from({ length: task.connectConcurrency }, async () => {
@@ -115,7 +88,6 @@ function publish(command: Extract<FleetCommand, { type: 'publish' }>): void {
   const payload = Buffer.from(task.payload);
   for (const connection of connections) {
     connection.template = new PublishTemplate(connection.topic, payload, command.qos);
-    connection.inFlight = 0;
   }
   Object.assign(counts, { sent: 0, acknowledged: 0, skipped: 0 });
   const cpuBefore = process.cpuUsage();
@@ -138,15 +110,13 @@ function publish(command: Extract<FleetCommand, { type: 'publish' }>): void {
     while (budget >= 1) {
       budget--;
       const connection = connections[cursor++ % connections.length] as Connection;
-      if (!connection.open || connection.inFlight >= command.maxInFlightPerDevice || connection.socket.writableLength > WRITE_BACKLOG_BYTES) {
+      const { device } = connection;
+      if (!device.open || device.inFlight >= command.maxInFlightPerDevice || device.backlogBytes > WRITE_BACKLOG_BYTES) {
         counts.skipped++;
         continue;
       }
-      const id = connection.nextId;
-      connection.nextId = id === 65_535 ? 1 : id + 1;
-      if (command.qos === 1) connection.inFlight++;
       counts.sent++;
-      connection.socket.write((connection.template as PublishTemplate).packet(id));
+      device.send(connection.template as PublishTemplate);
     }
   }, TICK_MS);
   const reporter = setInterval(() => status('status'), 500);
@@ -159,8 +129,5 @@ process.on('message', (message: FleetTask | FleetCommand) => {
     task = message;
     void connectAll();
   } else if (message.type === 'publish') publish(message);
-  else {
-    for (const connection of connections) connection.socket.destroy();
-    process.exit(0);
-  }
+  else process.exit(0);
 });

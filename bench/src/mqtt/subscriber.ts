@@ -4,7 +4,8 @@
  * after its batch is stored; here the broker's side is what is measured) and counts them.
  */
 import { createConnection, type Socket } from 'node:net';
-import { PACKET, PINGREQ, PacketReader, connectPacket, pubackPacket, subscribePacket } from '@city/simulators/src/load/wire.js';
+import { PACKET, PacketReader, decodePublish } from '@city/platform';
+import { PINGREQ, connectPacket, pubackPacket, subscribePacket } from '@city/simulators/src/load/wire.js';
 
 export interface Subscriber {
   readonly received: number;
@@ -25,10 +26,8 @@ export function subscribe(options: { host: string; port: number; clientId: strin
     const reader = new PacketReader((type, body, flags) => {
       if (type === PACKET.publish) {
         received++;
-        if ((flags >> 1) & 3) {
-          const topicLength = body.readUInt16BE(0);
-          socket.write(pubackPacket(body.readUInt16BE(2 + topicLength)));
-        }
+        const { messageId } = decodePublish(body, flags);
+        if (messageId !== undefined) socket.write(pubackPacket(messageId));
       } else if (type === PACKET.connack) {
         if (body[1] !== 0) return reject(new Error(`the broker refused the subscriber (CONNACK ${body[1]})`));
         socket.write(subscribePacket(1, options.topic, 1));

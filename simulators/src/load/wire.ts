@@ -1,10 +1,8 @@
 /**
- * The few MQTT 3.1.1 packets the load generator's and the bench's clients write, built by hand into buffers, and a
- * reader that only splits what comes back into packet types. The load must cost the client far less than it costs
+ * The few MQTT 3.1.1 packets the load generator's and the bench's clients write, built by hand into buffers (what
+ * comes back they read with @city/platform's PacketReader). The load must cost the client far less than it costs
  * the broker, or a load test measures the client: mqtt.js spends more CPU per message than either broker does.
  */
-export const PACKET = { connack: 2, publish: 3, puback: 4, suback: 9, pingresp: 13 } as const;
-
 function remainingLength(length: number): number[] {
   const bytes: number[] = [];
   do {
@@ -84,38 +82,5 @@ export class TopicPublisher {
     if (qos) offset = packet.writeUInt16BE(messageId, offset);
     packet.write(payload, offset, 'utf8');
     return packet;
-  }
-}
-
-/** Splits a byte stream into packets and hands each one's type, body (the bytes after the fixed header) and header flags on. */
-export class PacketReader {
-  private pending: Buffer | undefined;
-
-  constructor(private readonly onPacket: (type: number, body: Buffer, flags: number) => void) {}
-
-  push(chunk: Buffer): void {
-    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
-    let offset = 0;
-    for (;;) {
-      if (data.length - offset < 2) break;
-      let length = 0;
-      let multiplier = 1;
-      let cursor = offset + 1;
-      let complete = false;
-      while (cursor < data.length && cursor - offset <= 4) {
-        const byte = data[cursor++] as number;
-        length += (byte & 0x7f) * multiplier;
-        multiplier *= 128;
-        if ((byte & 0x80) === 0) {
-          complete = true;
-          break;
-        }
-      }
-      if (!complete || data.length - cursor < length) break;
-      this.onPacket((data[offset] as number) >> 4, data.subarray(cursor, cursor + length), (data[offset] as number) & 0x0f);
-      offset = cursor + length;
-    }
-    if (offset < data.length) this.pending = Buffer.from(data.subarray(offset));
   }
 }

@@ -5,7 +5,7 @@
  * would run out of file descriptors or CPU.
  */
 import { DeviceClient, type DeviceKind, type DeviceReading } from '@city/devices';
-import { connectDevice, type DeviceConnection, type LoadDevice } from './connection.js';
+import { connectDevice, type ConnectionListener, type DeviceConnection, type LoadDevice } from './connection.js';
 import { LatencySample } from './latency.js';
 import { payloadFor, readingFor } from './payloads.js';
 
@@ -61,11 +61,23 @@ async function run(task: WorkerTask): Promise<void> {
   let sent = 0;
   let acknowledged = 0;
   let failed = 0;
+  let inFlight = 0;
   let connectFailures = 0;
   let latencies = new LatencySample(20_000);
   const report = (type: WorkerReport['type'], extra: Partial<WorkerReport> = {}) => {
     send({ type, connected: clients.length, connectFailures, sent, acknowledged, failed, reconnects: 0, latencies: latencies.snapshot(), ...extra });
     latencies = new LatencySample(20_000);
+  };
+  const listener: ConnectionListener = {
+    acknowledged(publishedAt) {
+      inFlight--;
+      acknowledged++;
+      latencies.add(performance.now() - publishedAt);
+    },
+    lost(count) {
+      inFlight -= count;
+      failed += count;
+    },
   };
 
   let next = 0;
@@ -74,7 +86,7 @@ async function run(task: WorkerTask): Promise<void> {
     while (next < task.devices.length) {
       const device = task.devices[next++] as WorkerTask['devices'][number];
       try {
-        clients.push({ connection: await connectDevice(task.url, device, device.sourceAddress), kind: device.kind, lastTs: 0 });
+        clients.push({ connection: await connectDevice(task.url, device, { localAddress: device.sourceAddress, listener }), kind: device.kind, lastTs: 0 });
       } catch {
         connectFailures++;
       }
@@ -88,24 +100,16 @@ async function run(task: WorkerTask): Promise<void> {
   await started;
   if (clients.length === 0) return report('done', { publishMs: 0, drainMs: 0 });
 
-  let inFlight = 0;
   let cursor = 0;
   const startedAt = performance.now();
   const reporter = setInterval(() => report('stats'), 500);
   // Past the in-flight bound the generator falls behind its rate rather than queue without end.
   await pace(task, () => inFlight < task.maxInFlight, () => {
-    const target = clients[cursor++ % clients.length] as (typeof clients)[number];
-    const publishedAt = performance.now();
+    const target = clients[cursor] as (typeof clients)[number];
+    cursor = cursor + 1 === clients.length ? 0 : cursor + 1;
     sent++;
     inFlight++;
-    target.connection.publish(messageFor(target, task.batch, sent), task.qos, (error) => {
-      inFlight--;
-      if (error) failed++;
-      else {
-        acknowledged++;
-        latencies.add(performance.now() - publishedAt);
-      }
-    });
+    target.connection.publish(messageFor(target, task.batch, sent), task.qos);
   });
   const publishedUntil = performance.now();
   while (inFlight > 0 && performance.now() < publishedUntil + DRAIN_LIMIT_MS) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -118,12 +122,15 @@ async function run(task: WorkerTask): Promise<void> {
 
 /** One reading, or a gateway batch of them, each in its own millisecond: a second reading in the same millisecond would overwrite the first in InfluxDB. */
 function messageFor(device: { kind: DeviceKind; lastTs: number }, batch: number, n: number): string {
-  const readings: string[] = [];
-  for (let i = 0; i < batch; i++) {
-    device.lastTs = Math.max(Date.now(), device.lastTs + 1);
-    readings.push(payloadFor(device.kind, device.lastTs, n, Date.now()));
+  const now = Date.now();
+  device.lastTs = Math.max(now, device.lastTs + 1);
+  if (batch === 1) return payloadFor(device.kind, device.lastTs, n, now);
+  const readings = [payloadFor(device.kind, device.lastTs, n, now)];
+  for (let i = 1; i < batch; i++) {
+    device.lastTs++;
+    readings.push(payloadFor(device.kind, device.lastTs, n, now));
   }
-  return batch === 1 ? (readings[0] as string) : `[${readings.join(',')}]`;
+  return `[${readings.join(',')}]`;
 }
 
 /** Calls `emit` at the task's rate until its duration is over, while `ready` allows; a stalled generator does not burst to catch up by more than a second. */

@@ -1,0 +1,65 @@
+/**
+ * Reading MQTT 3.1.1 off a socket by hand: a reader that splits the byte stream into packets, and the decoding
+ * of a PUBLISH. For the clients whose every message counts (ingest's session, the load generator, the bench's
+ * clients): a general client library allocates a parser state, a buffer list and a packet object per message,
+ * which cost ingest more than validating the reading did.
+ */
+export const PACKET = { connack: 2, publish: 3, puback: 4, suback: 9, pingresp: 13 } as const;
+
+export class MalformedPacketError extends Error {
+  override name = 'MalformedPacketError';
+}
+
+/** Splits a byte stream into packets and hands each one's type, body (the bytes after the fixed header) and header flags on. */
+export class PacketReader {
+  private pending: Buffer | undefined;
+
+  constructor(private readonly onPacket: (type: number, body: Buffer, flags: number) => void) {}
+
+  /** Throws a MalformedPacketError for a remaining length longer than MQTT's four bytes: the stream cannot be followed past it. */
+  push(chunk: Buffer): void {
+    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = undefined;
+    let offset = 0;
+    for (;;) {
+      if (data.length - offset < 2) break;
+      let length = 0;
+      let multiplier = 1;
+      let cursor = offset + 1;
+      let complete = false;
+      while (cursor < data.length) {
+        if (cursor - offset > 4) throw new MalformedPacketError('a remaining length longer than four bytes');
+        const byte = data[cursor++] as number;
+        length += (byte & 0x7f) * multiplier;
+        multiplier *= 128;
+        if ((byte & 0x80) === 0) {
+          complete = true;
+          break;
+        }
+      }
+      if (!complete || data.length - cursor < length) break;
+      this.onPacket((data[offset] as number) >> 4, data.subarray(cursor, cursor + length), (data[offset] as number) & 0x0f);
+      offset = cursor + length;
+    }
+    if (offset < data.length) this.pending = Buffer.from(data.subarray(offset));
+  }
+}
+
+export interface PublishFrame {
+  topic: string;
+  qos: number;
+  /** Present at QoS 1 and 2. */
+  messageId: number | undefined;
+  /** A view into the read buffer: copy it to keep it past the call. */
+  payload: Buffer;
+}
+
+/** A PUBLISH's body, as PacketReader hands it on with its flags. */
+export function decodePublish(body: Buffer, flags: number): PublishFrame {
+  if (body.length < 2) throw new MalformedPacketError('a PUBLISH too short for its topic length');
+  const qos = (flags >> 1) & 3;
+  const topicEnd = 2 + body.readUInt16BE(0);
+  const payloadStart = qos > 0 ? topicEnd + 2 : topicEnd;
+  if (payloadStart > body.length) throw new MalformedPacketError('a PUBLISH shorter than its topic and packet identifier');
+  return { topic: body.toString('utf8', 2, topicEnd), qos, messageId: qos > 0 ? body.readUInt16BE(topicEnd) : undefined, payload: body.subarray(payloadStart) };
+}
