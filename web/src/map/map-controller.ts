@@ -62,6 +62,13 @@ export class MapController {
   private installed = false;
   private language: string;
   private readonly hidden = new Set<string>();
+  /**
+   * Sources whose first data the worker has taken in. Until then their groups stay hidden: a shown layer
+   * has its source cut into tiles, and tiles cut from the empty placeholder would all be cut again when the
+   * data arrives (one worker does both, so a city's first map waited for the second cutting). The zones are
+   * drawn from the start by the base map's land, so hiding their own layers would only cut them once more.
+   */
+  private readonly filled = new Set<string>(['zones']);
   /** The sources painted from feature-state, and what their tiles hold (see feature-state.ts). */
   private readonly tiled = new Map<LayerName, TiledSource>(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys)]));
   /** Label changes held while the map is zoomed out past every label that shows them. */
@@ -142,7 +149,7 @@ export class MapController {
       for (const layer of group.layers) {
         // A zone colouring goes under the river and coast of our own base map, so that water stays water.
         const before = layer.id === 'zone-fill' && this.map.getLayer('river') ? 'river' : undefined;
-        this.map.addLayer(this.labelled({ ...layer, layout: { ...layer.layout, visibility: group.visible ? 'visible' : 'none' } } as maplibregl.LayerSpecification), before);
+        this.map.addLayer(this.labelled({ ...layer, layout: { ...layer.layout, visibility: this.visibility(group) } } as maplibregl.LayerSpecification), before);
       }
     }
     this.installed = true;
@@ -159,18 +166,28 @@ export class MapController {
 
   setData(source: LayerName, collection: FeatureCollection): void {
     void this.ready.then(() => {
-      const tiled = this.tiled.get(source);
-      if (!tiled) {
-        this.geojson(source)?.setData(collection as GeoJSON.FeatureCollection);
-        return;
-      }
-      const { data, states } = splitCollection(collection, tiled);
-      this.pendingLabels.delete(source);
-      this.setStates(source, states);
-      if (!data) return;
-      this.geojson(source)?.setData(data);
-      if (source === 'zones') this.map.getSource<GeoJSONSource>('zone-labels')?.setData(labelPoints(collection));
+      const loads = this.load(source, collection);
+      if (this.filled.has(source)) return;
+      void Promise.all(loads)
+        .catch(() => undefined)
+        .then(() => {
+          this.filled.add(source);
+          for (const group of this.groups) if (group.source === source) this.applyVisibility(group);
+        });
     });
+  }
+
+  /** The collection into the source (and the zones' label points), as the worker's loads of it. */
+  private load(source: LayerName, collection: FeatureCollection): Promise<void>[] {
+    const tiled = this.tiled.get(source);
+    if (!tiled) return [this.geojson(source)?.setData(collection as GeoJSON.FeatureCollection) ?? Promise.resolve()];
+    const { data, states } = splitCollection(collection, tiled);
+    this.pendingLabels.delete(source);
+    this.setStates(source, states);
+    if (!data) return [];
+    const loads = [this.geojson(source)?.setData(data) ?? Promise.resolve()];
+    if (source === 'zones') loads.push(this.map.getSource<GeoJSONSource>('zone-labels')?.setData(labelPoints(collection)) ?? Promise.resolve());
+    return loads;
   }
 
   applyDiffs(diffs: SourceDiffs, skip: ReadonlySet<LayerName> = new Set()): void {
@@ -224,8 +241,12 @@ export class MapController {
     void this.ready.then(() => this.groups.forEach((group) => this.applyVisibility(group)));
   }
 
+  private visibility(group: LayerGroup): 'visible' | 'none' {
+    return group.visible && !this.hidden.has(group.id) && this.filled.has(group.source) ? 'visible' : 'none';
+  }
+
   private applyVisibility(group: LayerGroup): void {
-    const visibility = group.visible && !this.hidden.has(group.id) ? 'visible' : 'none';
+    const visibility = this.visibility(group);
     for (const layer of group.layers) this.map.setLayoutProperty(layer.id, 'visibility', visibility);
     if (group.id === 'incidents') this.pulses.setVisible(visibility === 'visible');
   }
