@@ -20,6 +20,25 @@ export const TILED_KEYS: Partial<Record<LayerName, readonly string[]>> = {
 
 export type FeatureStates = Map<string, Properties>;
 
+/**
+ * Every key that a paint expression reads as `['feature-state', key]`. Only these go to the map: a reading
+ * changes a dozen values of a device and most often none that is drawn (an AQI within its band, a lamp still
+ * on), and a feature-state change costs maplibre a pass over that feature's paint values in every tile.
+ */
+export function paintedKeys(paints: readonly unknown[]): Set<string> {
+  const keys = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (!Array.isArray(value)) {
+      if (value && typeof value === 'object') Object.values(value).forEach(visit);
+      return;
+    }
+    if (value[0] === 'feature-state' && typeof value[1] === 'string') keys.add(value[1]);
+    value.forEach(visit);
+  };
+  paints.forEach(visit);
+  return keys;
+}
+
 /** What a source's tiles hold now, by feature, and every key its feature-states were given. */
 export class TiledSource {
   readonly features = new Map<string, { properties: Properties; geometry: unknown }>();
@@ -27,7 +46,11 @@ export class TiledSource {
   /** The feature-state the map holds, by feature. */
   private readonly states = new Map<string, Properties>();
 
-  constructor(readonly keys: readonly string[]) {}
+  /** `painted`: the feature-state keys the layers read (`paintedKeys`); the other values stay off the map. */
+  constructor(
+    readonly keys: readonly string[],
+    private readonly painted: ReadonlySet<string>,
+  ) {}
 
   /** A key without a value (null: removed) is left out, so that `['has', key]` filters stay true to the data. */
   tiled(properties: Properties): Properties {
@@ -65,6 +88,7 @@ export class TiledSource {
     if (!held) this.states.set(id, (held = {}));
     let changed: Properties | undefined;
     for (const key in properties) {
+      if (!this.painted.has(key)) continue;
       const value = properties[key];
       this.stateKeys.add(key);
       if (held[key] === value || (value === null && held[key] === undefined)) continue;

@@ -11,7 +11,7 @@ import { interactiveLayers, LABEL_MINZOOM, layerGroups, type LayerGroup } from '
 import type { FreshIncident, SourceDiffs } from '../live/live-store.js';
 import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
-import { splitCollection, splitDiff, TILED_KEYS, TiledSource, type FeatureStates } from './feature-state.js';
+import { paintedKeys, splitCollection, splitDiff, TILED_KEYS, TiledSource, type FeatureStates } from './feature-state.js';
 import { fontFaces } from './fonts.js';
 import { labelPoints } from './label-points.js';
 import { labelScale, scaleSize, type Size } from './label-scale.js';
@@ -21,6 +21,12 @@ import { PulseMarkers } from './pulse-markers.js';
 export const CITY_BOUNDS: [[number, number], [number, number]] = [[107.82, 15.92], [108.34, 16.22]];
 
 const OWN_SOURCES: LayerName[] = ['traffic', 'environment', 'flood', 'parking', 'streetlights', 'incidents'];
+/**
+ * Sources of points only. maplibre draws a point (a circle, a label) from the one tile it falls in and skips
+ * the copies that a tile buffer adds to its neighbours, so for these a buffer is only work: a device near a
+ * tile's edge was cut into two or four tiles by the worker, and sent and indexed as often.
+ */
+const POINT_SOURCES: ReadonlySet<string> = new Set<string>(['environment', 'flood', 'parking', 'streetlights', 'incidents', 'zone-labels']);
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 /** Hover hit tests at most this often: `queryRenderedFeatures` over 10,000 points is not free. */
 const HOVER_MS = 100;
@@ -70,12 +76,15 @@ export class MapController {
    */
   private readonly filled = new Set<string>(['zones']);
   /** The sources painted from feature-state, and what their tiles hold (see feature-state.ts). */
-  private readonly tiled = new Map<LayerName, TiledSource>(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys)]));
+  private readonly tiled: Map<LayerName, TiledSource>;
   /** Label changes held while the map is zoomed out past every label that shows them. */
   private readonly pendingLabels = new Map<LayerName, Map<string, Properties>>();
 
   constructor(private readonly options: MapControllerOptions) {
     this.language = options.language;
+    // The zone colourings are set on the map when chosen (`setChoropleth`), so their keys are named here.
+    const painted = paintedKeys([...this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)), ...Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth))]);
+    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted)]));
     const ours = baseStyle();
     this.map = new maplibregl.Map({
       container: options.container,
@@ -142,8 +151,8 @@ export class MapController {
       for (const id of NAMED_LABELS) if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'text-field', nameField(this.language));
     }
     if (!this.map.getSource('zones')) this.map.addSource('zones', { type: 'geojson', data: EMPTY, promoteId: 'id' });
-    for (const source of OWN_SOURCES) this.map.addSource(source, { type: 'geojson', data: EMPTY, promoteId: 'id' });
-    this.map.addSource('zone-labels', { type: 'geojson', data: EMPTY });
+    for (const source of OWN_SOURCES) this.map.addSource(source, { type: 'geojson', data: EMPTY, promoteId: 'id', ...bufferFor(source) });
+    this.map.addSource('zone-labels', { type: 'geojson', data: EMPTY, ...bufferFor('zone-labels') });
     addIncidentIcons(this.map);
     for (const group of this.groups) {
       for (const layer of group.layers) {
@@ -331,6 +340,10 @@ export class MapController {
     const [hit] = this.hitTest(point);
     this.options.onSelect(hit?.id !== undefined ? { source: hit.source as LayerName, id: String(hit.id) } : undefined);
   }
+}
+
+function bufferFor(source: string): { buffer?: number } {
+  return POINT_SOURCES.has(source) ? { buffer: 0 } : {};
 }
 
 function nameField(language: string): maplibregl.ExpressionSpecification {
