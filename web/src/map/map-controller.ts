@@ -69,12 +69,16 @@ export class MapController {
   private language: string;
   private readonly hidden = new Set<string>();
   /**
-   * Sources whose first data the worker has taken in. Until then their groups stay hidden: a shown layer
-   * has its source cut into tiles, and tiles cut from the empty placeholder would all be cut again when the
-   * data arrives (one worker does both, so a city's first map waited for the second cutting). The zones are
-   * drawn from the start by the base map's land, so hiding their own layers would only cut them once more.
+   * Sources whose first data the worker has taken in. Until then their layers stay hidden (the base map's
+   * land too, which draws the zones): a shown layer has its source cut into tiles, and tiles cut from the
+   * empty placeholder would all be cut again when the data arrives (one worker does both, so a city's first
+   * map waited for the second cutting).
    */
-  private readonly filled = new Set<string>(['zones']);
+  private readonly filled = new Set<string>();
+  /** The built-in style, held back until the city's data is in (`showStyle`); undefined once shown or for a city's own. */
+  private heldStyle: maplibregl.StyleSpecification | undefined;
+  /** The base map's layers that draw our zones source. */
+  private readonly baseOnZones: string[] = [];
   /** The sources painted from feature-state, and what their tiles hold (see feature-state.ts). */
   private readonly tiled: Map<LayerName, TiledSource>;
   /** Label changes held while the map is zoomed out past every label that shows them. */
@@ -86,9 +90,13 @@ export class MapController {
     const painted = paintedKeys([...this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)), ...Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth))]);
     this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted)]));
     const ours = baseStyle();
+    // Without its sea and river, our base map has nothing to draw before the city's data (the land is the
+    // zones), yet each frame of it held the main thread for the software GPU while the page started: the map
+    // gets its style with the first data. A city's own style is loaded from the start, since it draws on its own.
+    if (!options.styleUrl) this.heldStyle = { ...ours, layers: ours.layers.map((layer) => this.hiddenUntilZones(this.labelled(layer))) };
     this.map = new maplibregl.Map({
       container: options.container,
-      style: options.styleUrl ?? { ...ours, layers: ours.layers.map((layer) => this.labelled(layer)) },
+      style: options.styleUrl ?? undefined,
       bounds: CITY_BOUNDS,
       fitBoundsOptions: { padding: 16 },
       attributionControl: false,
@@ -138,6 +146,19 @@ export class MapController {
     return { ...layer, layout };
   }
 
+  /** A base layer on the zones, hidden until they are in (see `filled`). */
+  private hiddenUntilZones<T extends maplibregl.LayerSpecification>(layer: T): T {
+    if (!('source' in layer) || layer.source !== 'zones') return layer;
+    this.baseOnZones.push(layer.id);
+    return { ...layer, layout: { ...layer.layout, visibility: 'none' } };
+  }
+
+  private showStyle(): void {
+    if (!this.heldStyle) return;
+    this.map.setStyle(this.heldStyle);
+    this.heldStyle = undefined;
+  }
+
   /** Our sources and layers on top of whatever base style loaded (ours, or a city's own). */
   private install(): void {
     if (this.options.styleUrl) {
@@ -174,6 +195,7 @@ export class MapController {
   }
 
   setData(source: LayerName, collection: FeatureCollection): void {
+    this.showStyle();
     void this.ready.then(() => {
       const loads = this.load(source, collection);
       if (this.filled.has(source)) return;
@@ -181,6 +203,7 @@ export class MapController {
         .catch(() => undefined)
         .then(() => {
           this.filled.add(source);
+          if (source === 'zones') for (const id of this.baseOnZones) this.map.setLayoutProperty(id, 'visibility', 'visible');
           for (const group of this.groups) if (group.source === source) this.applyVisibility(group);
         });
     });
