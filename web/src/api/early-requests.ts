@@ -6,10 +6,13 @@
  */
 
 const early = new Map<string, Promise<Response>>();
+/** Paths the console already asked for itself: an early request for one of them now would be a second copy. */
+const asked = new Set<string>();
 
 const key = (path: string, token: string | undefined) => `${token ?? ''} ${path}`;
 
 export function requestEarly(path: string, token: string | undefined, init: RequestInit = {}): void {
+  if (asked.has(key(path, token))) return;
   const headers = new Headers(init.headers);
   if (token) headers.set('authorization', `Bearer ${token}`);
   const response = fetch(path, { ...init, headers });
@@ -23,5 +26,6 @@ export function takeEarly(path: string, token: string | undefined): Promise<Resp
   const id = key(path, token);
   const response = early.get(id);
   early.delete(id);
+  asked.add(id);
   return response;
 }
