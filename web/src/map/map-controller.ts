@@ -86,9 +86,10 @@ export class MapController {
 
   constructor(private readonly options: MapControllerOptions) {
     this.language = options.language;
-    // The zone colourings are set on the map when chosen (`setChoropleth`), so their keys are named here.
-    const painted = paintedKeys([...this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)), ...Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth))]);
-    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted)]));
+    const painted = paintedKeys(this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)));
+    // A zone colouring is painted only while chosen (`setChoropleth`).
+    const colourings = paintedKeys(Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth)));
+    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted, source === 'zones' ? colourings : undefined)]));
     const ours = baseStyle();
     // Without its sea and river, our base map has nothing to draw before the city's data (the land is the
     // zones), yet each frame of it held the main thread for the software GPU while the page started: the map
@@ -287,6 +288,7 @@ export class MapController {
   setChoropleth(metric: string | undefined): void {
     void this.ready.then(() => {
       const choropleth = metric ? CHOROPLETHS[metric] : undefined;
+      this.setStates('zones', this.tiled.get('zones')!.show(choropleth ? [choropleth.property] : []));
       this.map.setPaintProperty('zone-fill', 'fill-color', choropleth ? choroplethColor(choropleth) : '#000000');
       this.map.setPaintProperty('zone-fill', 'fill-opacity', choropleth ? 0.4 : 0);
     });

@@ -23,6 +23,20 @@ describe('live values through feature-state', () => {
     expect(second.states.get('air-1')).toEqual({ aqiCategory: 3, presence: null });
   });
 
+  it('keeps a zone colouring off the map until it is shown, then sets the current value of every zone', () => {
+    const zones = new TiledSource(TILED_KEYS.zones!, painted, new Set(['pm25Mean', 'noiseMean']));
+    const zone = (properties: Record<string, unknown>): FeatureCollection => ({
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', id: 'z-1', geometry: point, properties: { id: 'z-1', name: 'Hải Châu', ...properties } }],
+    });
+    expect(splitCollection(zone({ pm25Mean: 20, noiseMean: 60 }), zones).states.size).toBe(0);
+    expect(splitDiff({ update: [{ id: 'z-1', addOrUpdateProperties: [{ key: 'pm25Mean', value: 24 }] }] }, zones).states.size).toBe(0);
+
+    expect(zones.show(['pm25Mean']).get('z-1')).toEqual({ pm25Mean: 24 });
+    expect(splitDiff({ update: [{ id: 'z-1', addOrUpdateProperties: [{ key: 'pm25Mean', value: 30 }, { key: 'noiseMean', value: 62 }] }] }, zones).states.get('z-1')).toEqual({ pm25Mean: 30 });
+    expect(zones.show([]).size).toBe(0);
+  });
+
   it('turns a reading into feature-state, a label change into a held tile update, and a move into a tile update', () => {
     const source = new TiledSource(TILED_KEYS.environment!, painted);
     splitCollection(environment({ aqi: 80, aqiCategory: 2, pm25: 20 }), source);
