@@ -2,6 +2,7 @@
  * The api over HTTP: one place that adds the token, turns error answers into `ApiError`, and hears a
  * 401 (an expired or revoked session) so that the console can go back to the login page.
  */
+import { takeEarly } from './early-requests.js';
 import type { DeviceDetails, Health, HistoryAnswer, Incident, LayerName, FeatureCollection, LoginAnswer, Severity, User } from './types.js';
 
 export class ApiError extends Error {
@@ -55,7 +56,7 @@ export class ApiClient {
   }
 
   layer(name: LayerName): Promise<FeatureCollection> {
-    return this.request('GET', `/api/v1/layers/${name}`);
+    return this.request('GET', layerPath(name));
   }
 
   device(id: string): Promise<DeviceDetails> {
@@ -105,7 +106,9 @@ export class ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const url = `${this.base}${path}`;
+      const early = method === 'GET' ? takeEarly(url, this.token) : undefined;
+      response = await (early ?? fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
     } catch (error) {
       throw new ApiError(0, 'network', (error as Error).message);
     }
@@ -114,6 +117,10 @@ export class ApiClient {
     if (response.status === 401 && !options.silent401) this.onUnauthorized();
     throw new ApiError(response.status, detail.code ?? 'http_error', detail.message ?? response.statusText);
   }
+}
+
+export function layerPath(name: LayerName): string {
+  return `/api/v1/layers/${name}`;
 }
 
 function query(params: HistoryParams): string {

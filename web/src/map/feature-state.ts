@@ -20,14 +20,44 @@ export const TILED_KEYS: Partial<Record<LayerName, readonly string[]>> = {
 
 export type FeatureStates = Map<string, Properties>;
 
+/**
+ * Every key that a paint expression reads as `['feature-state', key]`. Only these go to the map: a reading
+ * changes a dozen values of a device and most often none that is drawn (an AQI within its band, a lamp still
+ * on), and a feature-state change costs maplibre a pass over that feature's paint values in every tile.
+ */
+export function paintedKeys(paints: readonly unknown[]): Set<string> {
+  const keys = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (!Array.isArray(value)) {
+      if (value && typeof value === 'object') Object.values(value).forEach(visit);
+      return;
+    }
+    if (value[0] === 'feature-state' && typeof value[1] === 'string') keys.add(value[1]);
+    value.forEach(visit);
+  };
+  paints.forEach(visit);
+  return keys;
+}
+
 /** What a source's tiles hold now, by feature, and every key its feature-states were given. */
 export class TiledSource {
   readonly features = new Map<string, { properties: Properties; geometry: unknown }>();
   readonly stateKeys = new Set<string>();
-  /** The feature-state the map holds, by feature. */
+  /** The painted values as last given, by feature: on the map for every key painted now. */
   private readonly states = new Map<string, Properties>();
+  /** The optional keys painted now (`show`). */
+  private readonly shown = new Set<string>();
 
-  constructor(readonly keys: readonly string[]) {}
+  /**
+   * `painted`: the feature-state keys the layers read (`paintedKeys`); the other values stay off the map.
+   * `optional`: keys that only a colouring chosen at times reads (a zone choropleth): kept, and on the map only
+   * while shown, so that a zone summary that changes every second costs no frame while nobody looks at it.
+   */
+  constructor(
+    readonly keys: readonly string[],
+    private readonly painted: ReadonlySet<string>,
+    private readonly optional: ReadonlySet<string> = new Set(),
+  ) {}
 
   /** A key without a value (null: removed) is left out, so that `['has', key]` filters stay true to the data. */
   tiled(properties: Properties): Properties {
@@ -65,13 +95,29 @@ export class TiledSource {
     if (!held) this.states.set(id, (held = {}));
     let changed: Properties | undefined;
     for (const key in properties) {
+      const painted = this.painted.has(key) || this.shown.has(key);
+      if (!painted && !this.optional.has(key)) continue;
       const value = properties[key];
       this.stateKeys.add(key);
       if (held[key] === value || (value === null && held[key] === undefined)) continue;
       held[key] = value;
-      (changed ??= {})[key] = value;
+      if (painted) (changed ??= {})[key] = value;
     }
     return changed;
+  }
+
+  /** Paints these optional keys from now on (and no other): every feature's current values for them, to set. */
+  show(keys: readonly string[]): FeatureStates {
+    this.shown.clear();
+    for (const key of keys) if (this.optional.has(key)) this.shown.add(key);
+    const states: FeatureStates = new Map();
+    if (this.shown.size === 0) return states;
+    for (const [id, held] of this.states) {
+      const state: Properties = {};
+      for (const key of this.shown) state[key] = held[key] ?? null;
+      states.set(id, state);
+    }
+    return states;
   }
 
   forget(id: string): void {

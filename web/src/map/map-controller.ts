@@ -11,7 +11,7 @@ import { interactiveLayers, LABEL_MINZOOM, layerGroups, type LayerGroup } from '
 import type { FreshIncident, SourceDiffs } from '../live/live-store.js';
 import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
-import { splitCollection, splitDiff, TILED_KEYS, TiledSource, type FeatureStates } from './feature-state.js';
+import { paintedKeys, splitCollection, splitDiff, TILED_KEYS, TiledSource, type FeatureStates } from './feature-state.js';
 import { fontFaces } from './fonts.js';
 import { labelPoints } from './label-points.js';
 import { labelScale, scaleSize, type Size } from './label-scale.js';
@@ -21,6 +21,12 @@ import { PulseMarkers } from './pulse-markers.js';
 export const CITY_BOUNDS: [[number, number], [number, number]] = [[107.82, 15.92], [108.34, 16.22]];
 
 const OWN_SOURCES: LayerName[] = ['traffic', 'environment', 'flood', 'parking', 'streetlights', 'incidents'];
+/**
+ * Sources of points only. maplibre draws a point (a circle, a label) from the one tile it falls in and skips
+ * the copies that a tile buffer adds to its neighbours, so for these a buffer is only work: a device near a
+ * tile's edge was cut into two or four tiles by the worker, and sent and indexed as often.
+ */
+const POINT_SOURCES: ReadonlySet<string> = new Set<string>(['environment', 'flood', 'parking', 'streetlights', 'incidents', 'zone-labels']);
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 /** Hover hit tests at most this often: `queryRenderedFeatures` over 10,000 points is not free. */
 const HOVER_MS = 100;
@@ -62,17 +68,36 @@ export class MapController {
   private installed = false;
   private language: string;
   private readonly hidden = new Set<string>();
+  /**
+   * Sources whose first data the worker has taken in. Until then their layers stay hidden (the base map's
+   * land too, which draws the zones): a shown layer has its source cut into tiles, and tiles cut from the
+   * empty placeholder would all be cut again when the data arrives (one worker does both, so a city's first
+   * map waited for the second cutting).
+   */
+  private readonly filled = new Set<string>();
+  /** The built-in style, held back until the city's data is in (`showStyle`); undefined once shown or for a city's own. */
+  private heldStyle: maplibregl.StyleSpecification | undefined;
+  /** The base map's layers that draw our zones source. */
+  private readonly baseOnZones: string[] = [];
   /** The sources painted from feature-state, and what their tiles hold (see feature-state.ts). */
-  private readonly tiled = new Map<LayerName, TiledSource>(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys)]));
+  private readonly tiled: Map<LayerName, TiledSource>;
   /** Label changes held while the map is zoomed out past every label that shows them. */
   private readonly pendingLabels = new Map<LayerName, Map<string, Properties>>();
 
   constructor(private readonly options: MapControllerOptions) {
     this.language = options.language;
+    const painted = paintedKeys(this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)));
+    // A zone colouring is painted only while chosen (`setChoropleth`).
+    const colourings = paintedKeys(Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth)));
+    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted, source === 'zones' ? colourings : undefined)]));
     const ours = baseStyle();
+    // Without its sea and river, our base map has nothing to draw before the city's data (the land is the
+    // zones), yet each frame of it held the main thread for the software GPU while the page started: the map
+    // gets its style with the first data. A city's own style is loaded from the start, since it draws on its own.
+    if (!options.styleUrl) this.heldStyle = { ...ours, layers: ours.layers.map((layer) => this.hiddenUntilZones(this.labelled(layer))) };
     this.map = new maplibregl.Map({
       container: options.container,
-      style: options.styleUrl ?? { ...ours, layers: ours.layers.map((layer) => this.labelled(layer)) },
+      style: options.styleUrl ?? undefined,
       bounds: CITY_BOUNDS,
       fitBoundsOptions: { padding: 16 },
       attributionControl: false,
@@ -122,6 +147,19 @@ export class MapController {
     return { ...layer, layout };
   }
 
+  /** A base layer on the zones, hidden until they are in (see `filled`). */
+  private hiddenUntilZones<T extends maplibregl.LayerSpecification>(layer: T): T {
+    if (!('source' in layer) || layer.source !== 'zones') return layer;
+    this.baseOnZones.push(layer.id);
+    return { ...layer, layout: { ...layer.layout, visibility: 'none' } };
+  }
+
+  private showStyle(): void {
+    if (!this.heldStyle) return;
+    this.map.setStyle(this.heldStyle);
+    this.heldStyle = undefined;
+  }
+
   /** Our sources and layers on top of whatever base style loaded (ours, or a city's own). */
   private install(): void {
     if (this.options.styleUrl) {
@@ -135,14 +173,14 @@ export class MapController {
       for (const id of NAMED_LABELS) if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'text-field', nameField(this.language));
     }
     if (!this.map.getSource('zones')) this.map.addSource('zones', { type: 'geojson', data: EMPTY, promoteId: 'id' });
-    for (const source of OWN_SOURCES) this.map.addSource(source, { type: 'geojson', data: EMPTY, promoteId: 'id' });
-    this.map.addSource('zone-labels', { type: 'geojson', data: EMPTY });
+    for (const source of OWN_SOURCES) this.map.addSource(source, { type: 'geojson', data: EMPTY, promoteId: 'id', ...bufferFor(source) });
+    this.map.addSource('zone-labels', { type: 'geojson', data: EMPTY, ...bufferFor('zone-labels') });
     addIncidentIcons(this.map);
     for (const group of this.groups) {
       for (const layer of group.layers) {
         // A zone colouring goes under the river and coast of our own base map, so that water stays water.
         const before = layer.id === 'zone-fill' && this.map.getLayer('river') ? 'river' : undefined;
-        this.map.addLayer(this.labelled({ ...layer, layout: { ...layer.layout, visibility: group.visible ? 'visible' : 'none' } } as maplibregl.LayerSpecification), before);
+        this.map.addLayer(this.labelled({ ...layer, layout: { ...layer.layout, visibility: this.visibility(group) } } as maplibregl.LayerSpecification), before);
       }
     }
     this.installed = true;
@@ -158,19 +196,31 @@ export class MapController {
   }
 
   setData(source: LayerName, collection: FeatureCollection): void {
+    this.showStyle();
     void this.ready.then(() => {
-      const tiled = this.tiled.get(source);
-      if (!tiled) {
-        this.geojson(source)?.setData(collection as GeoJSON.FeatureCollection);
-        return;
-      }
-      const { data, states } = splitCollection(collection, tiled);
-      this.pendingLabels.delete(source);
-      this.setStates(source, states);
-      if (!data) return;
-      this.geojson(source)?.setData(data);
-      if (source === 'zones') this.map.getSource<GeoJSONSource>('zone-labels')?.setData(labelPoints(collection));
+      const loads = this.load(source, collection);
+      if (this.filled.has(source)) return;
+      void Promise.all(loads)
+        .catch(() => undefined)
+        .then(() => {
+          this.filled.add(source);
+          if (source === 'zones') for (const id of this.baseOnZones) this.map.setLayoutProperty(id, 'visibility', 'visible');
+          for (const group of this.groups) if (group.source === source) this.applyVisibility(group);
+        });
     });
+  }
+
+  /** The collection into the source (and the zones' label points), as the worker's loads of it. */
+  private load(source: LayerName, collection: FeatureCollection): Promise<void>[] {
+    const tiled = this.tiled.get(source);
+    if (!tiled) return [this.geojson(source)?.setData(collection as GeoJSON.FeatureCollection) ?? Promise.resolve()];
+    const { data, states } = splitCollection(collection, tiled);
+    this.pendingLabels.delete(source);
+    this.setStates(source, states);
+    if (!data) return [];
+    const loads = [this.geojson(source)?.setData(data) ?? Promise.resolve()];
+    if (source === 'zones') loads.push(this.map.getSource<GeoJSONSource>('zone-labels')?.setData(labelPoints(collection)) ?? Promise.resolve());
+    return loads;
   }
 
   applyDiffs(diffs: SourceDiffs, skip: ReadonlySet<LayerName> = new Set()): void {
@@ -224,8 +274,12 @@ export class MapController {
     void this.ready.then(() => this.groups.forEach((group) => this.applyVisibility(group)));
   }
 
+  private visibility(group: LayerGroup): 'visible' | 'none' {
+    return group.visible && !this.hidden.has(group.id) && this.filled.has(group.source) ? 'visible' : 'none';
+  }
+
   private applyVisibility(group: LayerGroup): void {
-    const visibility = group.visible && !this.hidden.has(group.id) ? 'visible' : 'none';
+    const visibility = this.visibility(group);
     for (const layer of group.layers) this.map.setLayoutProperty(layer.id, 'visibility', visibility);
     if (group.id === 'incidents') this.pulses.setVisible(visibility === 'visible');
   }
@@ -234,6 +288,7 @@ export class MapController {
   setChoropleth(metric: string | undefined): void {
     void this.ready.then(() => {
       const choropleth = metric ? CHOROPLETHS[metric] : undefined;
+      this.setStates('zones', this.tiled.get('zones')!.show(choropleth ? [choropleth.property] : []));
       this.map.setPaintProperty('zone-fill', 'fill-color', choropleth ? choroplethColor(choropleth) : '#000000');
       this.map.setPaintProperty('zone-fill', 'fill-opacity', choropleth ? 0.4 : 0);
     });
@@ -310,6 +365,10 @@ export class MapController {
     const [hit] = this.hitTest(point);
     this.options.onSelect(hit?.id !== undefined ? { source: hit.source as LayerName, id: String(hit.id) } : undefined);
   }
+}
+
+function bufferFor(source: string): { buffer?: number } {
+  return POINT_SOURCES.has(source) ? { buffer: 0 } : {};
 }
 
 function nameField(language: string): maplibregl.ExpressionSpecification {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureCollection } from '../../src/api/types.js';
-import { splitCollection, splitDiff, TILED_KEYS, TiledSource } from '../../src/map/feature-state.js';
+import { layerGroups } from '../../src/layers/definitions.js';
+import { paintedKeys, splitCollection, splitDiff, TILED_KEYS, TiledSource } from '../../src/map/feature-state.js';
 
+const painted = paintedKeys(layerGroups().flatMap((group) => group.layers.map((layer) => layer.paint)));
 const point = { type: 'Point', coordinates: [108.22, 16.06] };
 const environment = (properties: Record<string, unknown>): FeatureCollection => ({
   type: 'FeatureCollection',
@@ -10,7 +12,7 @@ const environment = (properties: Record<string, unknown>): FeatureCollection => 
 
 describe('live values through feature-state', () => {
   it('keeps only what filters and layouts read in the tiles, and cuts them again only when that changes', () => {
-    const source = new TiledSource(TILED_KEYS.environment!);
+    const source = new TiledSource(TILED_KEYS.environment!, painted);
     const first = splitCollection(environment({ aqi: 80, aqiCategory: 2, presence: 'online' }), source);
     expect(first.data?.features[0]?.properties).toEqual({ id: 'air-1', kind: 'air_quality', aqi: 80 });
     expect(first.states.get('air-1')).toMatchObject({ aqiCategory: 2, presence: 'online' });
@@ -21,14 +23,30 @@ describe('live values through feature-state', () => {
     expect(second.states.get('air-1')).toEqual({ aqiCategory: 3, presence: null });
   });
 
+  it('keeps a zone colouring off the map until it is shown, then sets the current value of every zone', () => {
+    const zones = new TiledSource(TILED_KEYS.zones!, painted, new Set(['pm25Mean', 'noiseMean']));
+    const zone = (properties: Record<string, unknown>): FeatureCollection => ({
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', id: 'z-1', geometry: point, properties: { id: 'z-1', name: 'Hải Châu', ...properties } }],
+    });
+    expect(splitCollection(zone({ pm25Mean: 20, noiseMean: 60 }), zones).states.size).toBe(0);
+    expect(splitDiff({ update: [{ id: 'z-1', addOrUpdateProperties: [{ key: 'pm25Mean', value: 24 }] }] }, zones).states.size).toBe(0);
+
+    expect(zones.show(['pm25Mean']).get('z-1')).toEqual({ pm25Mean: 24 });
+    expect(splitDiff({ update: [{ id: 'z-1', addOrUpdateProperties: [{ key: 'pm25Mean', value: 30 }, { key: 'noiseMean', value: 62 }] }] }, zones).states.get('z-1')).toEqual({ pm25Mean: 30 });
+    expect(zones.show([]).size).toBe(0);
+  });
+
   it('turns a reading into feature-state, a label change into a held tile update, and a move into a tile update', () => {
-    const source = new TiledSource(TILED_KEYS.environment!);
+    const source = new TiledSource(TILED_KEYS.environment!, painted);
     splitCollection(environment({ aqi: 80, aqiCategory: 2, pm25: 20 }), source);
     const reading = splitDiff({ update: [{ id: 'air-1', addOrUpdateProperties: [{ key: 'pm25', value: 31 }, { key: 'aqiCategory', value: 2 }] }] }, source);
     expect(reading.tiles).toBeUndefined();
     expect(reading.labels.size).toBe(0);
-    // Only what changed: an unchanged category costs the map nothing.
-    expect(reading.states.get('air-1')).toEqual({ pm25: 31 });
+    // Only what is drawn and changed: a new PM2.5 within the same AQI band costs the map nothing.
+    expect(reading.states.size).toBe(0);
+    const band = splitDiff({ update: [{ id: 'air-1', addOrUpdateProperties: [{ key: 'pm25', value: 60 }, { key: 'aqiCategory', value: 3 }] }] }, source);
+    expect(band.states.get('air-1')).toEqual({ aqiCategory: 3 });
 
     const label = splitDiff({ update: [{ id: 'air-1', addOrUpdateProperties: [{ key: 'aqi', value: 120 }] }] }, source);
     expect(label.tiles).toBeUndefined();
