@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { InputGate } from './input-gate.js';
+import type { LeanPublish } from './lean-publish.js';
 
 type State = 'type' | 'length' | 'body';
 
@@ -83,7 +84,7 @@ export class PacketSizeGuard {
  * client of the broker until aedes' drain timeout; absorbing a bounded backlog instead lets the others flow, and over
  * the bound a write says "wait for drain" and a client that has taken nothing for `stallMs` is cut.
  */
-export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void, gate?: InputGate): Socket {
+export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void, gate?: InputGate, lean?: LeanPublish): Socket {
   const guard = new PacketSizeGuard(limits.maxPacketBytes);
   const push = socket.push.bind(socket);
   const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
@@ -102,6 +103,7 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
       return push(null);
     }
     if (cut) return false;
+    const aligned = guard.atBoundary;
     const rejection = guard.accept(chunk);
     if (rejection) {
       reject(rejection);
@@ -110,9 +112,23 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
     // Acknowledgements go through: a consumer whose PUBACKs were held could stop reading, and its deliveries are what
     // brings the backlog down. Refusing the chunk stops the socket's reads; it joins the buffer once the gate opens.
     if (guard.publishing && gate?.closed) {
-      gate.wait(() => push(chunk));
+      gate.wait(() => toAedes(chunk));
       return false;
     }
+    // Packets taken by the lean path never enter the socket's buffer; it is offered only whole packets, and only
+    // once aedes has read everything before them.
+    let rest = chunk;
+    if (lean && aligned && socket.readableLength === 0) {
+      const taken = lean.take(socket, chunk);
+      if (taken === chunk.length) return true;
+      rest = taken === 0 ? chunk : chunk.subarray(taken);
+    }
+    return toAedes(rest);
+  };
+
+  /** Hands bytes to aedes, once the messages the lean path took before them are stored: they keep their order. */
+  const toAedes = (chunk: Buffer): boolean => {
+    if (lean?.afterStored(socket, () => push(chunk))) return false;
     return push(chunk);
   };
 
