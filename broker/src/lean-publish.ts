@@ -1,5 +1,5 @@
 /**
- * The hot case of a fan-in, a device's QoS 0 or 1 PUBLISH, taken straight from the socket's bytes. aedes' own path
+ * The hot case of a fan-in, a device's QoS 1 PUBLISH, taken straight from the socket's bytes. aedes' own path
  * costs every such message a pass through the socket's read buffer, mqtt-packet's parser and its buffer list, a
  * packet object, a chain of callbacks and a second copy of the packet in broker.publish's pipeline, and the garbage
  * of all of it was the largest part of the broker's time. Here a whole PUBLISH is read where the socket receives it
@@ -8,7 +8,9 @@
  *
  * Only bytes that start a packet are offered, and only while aedes has nothing of the connection's left to read:
  * any other packet, and every PUBLISH the frame reader leaves alone, goes to aedes unchanged, which keeps its
- * rules for them (CONNECT, SUBSCRIBE, malformed input, QoS 2, retained messages, MQTT 5).
+ * rules for them (CONNECT, SUBSCRIBE, malformed input, QoS 0 and 2, retained messages, MQTT 5). QoS 0 stays with
+ * aedes for its pacing: aedes reads a client's next packets once its QoS 0 message is delivered, and without that
+ * a fan-in outran the deliveries to the consumer.
  *
  * A device's messages keep their order: authorization answers at once and the store keeps the order of its writes;
  * what the connection sends next goes to aedes only once the messages taken here are stored, and nothing is taken
@@ -95,19 +97,14 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
   };
 
   const publish = (socket: Socket, client: ClientInternals, frame: PublishFrame) => {
-    const packet = { cmd: 'publish', topic: frame.topic, payload: frame.payload, qos: frame.qos, retain: false, dup: frame.dup } as PublishPacket;
-    if (frame.qos === 1) packet.messageId = frame.messageId;
+    const packet = { cmd: 'publish', topic: frame.topic, payload: frame.payload, qos: 1, retain: false, dup: frame.dup, messageId: frame.messageId } as PublishPacket;
     authorize.call(broker, client, packet, (error) => {
       // As aedes does with a refused PUBLISH: the client errs, and its connection closes.
       if (error) return void client.emit('error', error);
       // A dropped message is re-addressed where no subscription reaches: acknowledged, routed nowhere.
-      if (packet.topic !== frame.topic) {
-        if (frame.qos === 1) acknowledge(socket, client, frame.messageId);
-        return;
-      }
+      if (packet.topic !== frame.topic) return acknowledge(socket, client, frame.messageId);
       const message = new Packet(packet, broker);
       message.clientId = client.id;
-      if (frame.qos === 0) return route(client, packet, message);
       const state = pending.get(socket) ?? { count: 0, waiting: [] };
       pending.set(socket, state);
       state.count++;

@@ -1,11 +1,12 @@
 /**
- * Reads the one kind of packet a fleet sends by the thousand: an MQTT 3.1.1 PUBLISH at QoS 0 or 1, not retained, on
- * a plain topic, whole within the bytes at hand. Anything else (another packet, QoS 2, a retained message, a topic
+ * Reads the one kind of packet a fleet sends by the thousand: an MQTT 3.1.1 PUBLISH at QoS 1, not retained, on a
+ * plain topic, whole within the bytes at hand. Anything else (another packet, QoS 0 or 2, a retained message, a topic
  * with a wildcard, a `$` prefix, a byte outside printable ASCII, a frame cut short or inconsistent) is not read here:
  * the caller hands those bytes to aedes and mqtt-packet, which accept or reject them with their full rules.
  */
 const PUBLISH = 3;
 const QOS_MASK = 0x06;
+const QOS_1 = 0x02;
 const DUP = 0x08;
 const RETAIN = 0x01;
 const SLASH = 0x2f;
@@ -19,9 +20,7 @@ export interface PublishFrame {
   topic: string;
   /** A view into the bytes read, not a copy. */
   payload: Buffer;
-  qos: 0 | 1;
   dup: boolean;
-  /** 0 at QoS 0. */
   messageId: number;
   /** Where the next packet starts. */
   end: number;
@@ -33,10 +32,7 @@ export interface PublishFrame {
  */
 export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: number): PublishFrame | undefined {
   const first = bytes[offset];
-  if (first === undefined || first >> 4 !== PUBLISH || first & RETAIN) return undefined;
-  const qosBits = (first & QOS_MASK) >> 1;
-  if (qosBits > 1) return undefined;
-  const qos = qosBits as 0 | 1;
+  if (first === undefined || first >> 4 !== PUBLISH || first & RETAIN || (first & QOS_MASK) !== QOS_1) return undefined;
   let at = offset + 1;
   let length = 0;
   let multiplier = 1;
@@ -52,7 +48,7 @@ export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: 
   const topicBytes = bytes.readUInt16BE(at);
   const topicStart = at + 2;
   const topicEnd = topicStart + topicBytes;
-  const payloadStart = topicEnd + (qos === 1 ? 2 : 0);
+  const payloadStart = topicEnd + 2;
   if (topicBytes === 0 || payloadStart > end || bytes[topicStart] === DOLLAR) return undefined;
   let levels = 1;
   for (let i = topicStart; i < topicEnd; i++) {
@@ -61,12 +57,11 @@ export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: 
     if (byte === SLASH) levels++;
   }
   if (levels > maxTopicLevels) return undefined;
-  const messageId = qos === 1 ? bytes.readUInt16BE(topicEnd) : 0;
-  if (qos === 1 && messageId === 0) return undefined;
+  const messageId = bytes.readUInt16BE(topicEnd);
+  if (messageId === 0) return undefined;
   return {
     topic: bytes.toString('latin1', topicStart, topicEnd),
     payload: bytes.subarray(payloadStart, end),
-    qos,
     dup: (first & DUP) !== 0,
     messageId,
     end,
