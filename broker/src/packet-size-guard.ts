@@ -11,6 +11,7 @@ import type { LeanPublish } from './lean-publish.js';
 type State = 'type' | 'length' | 'body';
 
 const PUBLISH = 3;
+const NOTHING = Buffer.alloc(0);
 
 /** Why the guard cut or saw the end of a connection: counted as the broker's rejection reasons. */
 export type GuardRejection = 'packet_too_large' | 'malformed_length' | 'truncated_packet' | 'slow_consumer';
@@ -110,26 +111,33 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
       return false;
     }
     // Acknowledgements go through: a consumer whose PUBACKs were held could stop reading, and its deliveries are what
-    // brings the backlog down. Refusing the chunk stops the socket's reads; it joins the buffer once the gate opens.
+    // brings the backlog down. Refusing the chunk stops the socket's reads until the gate opens.
     if (guard.publishing && gate?.closed) {
-      gate.wait(() => toAedes(chunk));
+      gate.wait(() => resume(chunk, aligned));
       return false;
     }
-    // Packets taken by the lean path never enter the socket's buffer; it is offered only whole packets, and only
-    // once aedes has read everything before them.
+    return deliver(chunk, aligned);
+  };
+
+  /**
+   * Offers the chunk to the lean path, whose packets never enter the socket's buffer: only whole packets, and only
+   * once aedes has read everything before them. What it leaves goes to aedes once the messages it took are stored,
+   * so that they keep their order. False when the socket must stop reading for now.
+   */
+  const deliver = (chunk: Buffer, aligned: boolean): boolean => {
     let rest = chunk;
     if (lean && aligned && socket.readableLength === 0) {
       const taken = lean.take(socket, chunk);
       if (taken === chunk.length) return true;
       rest = taken === 0 ? chunk : chunk.subarray(taken);
     }
-    return toAedes(rest);
+    if (lean?.afterStored(socket, () => resume(rest, aligned))) return false;
+    return push(rest);
   };
 
-  /** Hands bytes to aedes, once the messages the lean path took before them are stored: they keep their order. */
-  const toAedes = (chunk: Buffer): boolean => {
-    if (lean?.afterStored(socket, () => push(chunk))) return false;
-    return push(chunk);
+  /** Delivers a chunk held back while the socket stopped reading; an empty push has it read again when nothing else did. */
+  const resume = (chunk: Buffer, aligned: boolean) => {
+    if (deliver(chunk, aligned)) push(NOTHING);
   };
 
   /**
