@@ -56,7 +56,7 @@ interface BrokerInternals {
 }
 
 /** aedes-packet's constructor: the broker's copy of a message, numbered by its counter. */
-const Packet = aedesPacket as unknown as new (packet: PublishPacket, broker: Aedes) => AedesPacket & { clientId?: string };
+const Packet = aedesPacket as unknown as new (packet: PublishPacket, broker: Aedes) => AedesPacket;
 
 /** MQTT 3.1 and 3.1.1: MQTT 5 publishes carry properties, left to aedes. */
 const PLAIN_VERSIONS = new Set([3, 4]);
@@ -90,7 +90,9 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
     socket.write(puback);
   };
 
-  const route = (client: ClientInternals, packet: PublishPacket, message: AedesPacket) => {
+  const route = (client: ClientInternals, packet: PublishPacket, message: AedesPacket & { clientId?: string }) => {
+    // Named after it is stored, as aedes does: the store's compact layout is for packets without it (stored-value.ts).
+    message.clientId = client.id;
     mq.emit(message);
     internals.published(packet, client, noop);
     broker.emit('publish', packet, client);
@@ -104,7 +106,6 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
       // A dropped message is re-addressed where no subscription reaches: acknowledged, routed nowhere.
       if (packet.topic !== frame.topic) return acknowledge(socket, client, frame.messageId);
       const message = new Packet(packet, broker);
-      message.clientId = client.id;
       const state = pending.get(socket) ?? { count: 0, waiting: [] };
       pending.set(socket, state);
       state.count++;
