@@ -1,10 +1,12 @@
 /**
- * The hot case of a fan-in, a device's QoS 1 PUBLISH, taken straight from the socket's bytes. aedes' own path
- * costs every such message a pass through the socket's read buffer, mqtt-packet's parser and its buffer list, a
- * packet object, a chain of callbacks and a second copy of the packet in broker.publish's pipeline, and the garbage
- * of all of it was the largest part of the broker's time. Here a whole PUBLISH is read where the socket receives it
- * (publish-frame.ts), authorized by the broker's own authorizePublish (ACL, rate limit, metrics), stored for the
- * persistent subscribers, acknowledged and handed to the message bus, as aedes' pipeline does for it.
+ * The hot case of a fan-in, a device's QoS 1 PUBLISH, taken straight from the socket's bytes, and with it the
+ * consumer's PUBACK for each message delivered. aedes' own path costs every such packet a pass through the socket's
+ * read buffer, mqtt-packet's parser and its buffer list, a packet object, a chain of callbacks and, for a PUBLISH, a
+ * second copy in broker.publish's pipeline: the garbage of all of it was the largest part of the broker's time. Here
+ * a whole PUBLISH is read where the socket receives it (publish-frame.ts), authorized by the broker's own
+ * authorizePublish (ACL, rate limit, metrics), stored for the persistent subscribers, acknowledged once stored and
+ * handed to the message bus, as aedes' pipeline does for it; a PUBACK clears the message from the subscriber's
+ * queue, as aedes' handler does.
  *
  * Only bytes that start a packet are offered, and only while aedes has nothing of the connection's left to read:
  * any other packet, and every PUBLISH the frame reader leaves alone, goes to aedes unchanged, which keeps its
@@ -15,6 +17,7 @@
  * A device's messages keep their order: authorization answers at once and the store keeps the order of its writes;
  * what the connection sends next goes to aedes only once the messages taken here are stored, and nothing is taken
  * here while a PUBLISH of the client's is being stored on aedes' path.
+ *
  * This relies on aedes internals that its types do not show: the client on `socket.client`, its flags, its
  * keep-alive timer, and the broker's `mq` and `persistence`.
  */
@@ -22,10 +25,10 @@ import type { Socket } from 'node:net';
 import type { Aedes, AuthorizePublishHandler, Client, PublishPacket } from 'aedes';
 import aedesPacket from 'aedes-packet';
 import type { AedesPacket } from 'aedes-packet';
-import { readPublishFrame, type PublishFrame } from './publish-frame.js';
+import { readPubackFrame, readPublishFrame, type PublishFrame } from './publish-frame.js';
 
 export interface LeanPublish {
-  /** Takes the whole PUBLISH packets at the start of `bytes` from the connection; returns how many bytes it took. */
+  /** Takes the whole PUBLISH and PUBACK packets at the start of `bytes` from the connection; returns how many bytes it took. */
   take(socket: Socket, bytes: Buffer): number;
   /** Calls `then` once every QoS 1 message taken from the connection is stored (or failed); false, and no call, if none is pending. */
   afterStored(socket: Socket, then: () => void): boolean;
@@ -50,6 +53,7 @@ interface BrokerInternals {
   persistence: {
     subscriptionsByTopic(topic: string): Promise<{ clientId: string }[]>;
     outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void>;
+    outgoingClearMessageId(client: Client, packet: { messageId: number }): Promise<AedesPacket | undefined>;
   };
   maxTopicLevels: number;
   published(packet: PublishPacket, client: Client, done: () => void): void;
@@ -128,6 +132,14 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
     });
   };
 
+  /** A subscriber's PUBACK, as aedes' handler takes it: the message leaves the subscriber's queue. */
+  const acknowledged = (client: ClientInternals, messageId: number) => {
+    internals.persistence.outgoingClearMessageId(client, { messageId }).then(
+      (original) => void broker.emit('ack', original, client),
+      (error: Error) => void client.emit('error', error),
+    );
+  };
+
   const afterStored = (socket: Socket, then: () => void) => {
     const state = pending.get(socket);
     if (!state || state.count === 0) return false;
@@ -140,6 +152,12 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
     if (!client || !client.connackSent || client.closed || client._paused || !PLAIN_VERSIONS.has(client.version) || aedesStoring(client)) return 0;
     let offset = 0;
     while (offset < bytes.length && !client.closed) {
+      const acknowledgedId = readPubackFrame(bytes, offset);
+      if (acknowledgedId !== undefined) {
+        offset += 4;
+        acknowledged(client, acknowledgedId);
+        continue;
+      }
       const frame = readPublishFrame(bytes, offset, internals.maxTopicLevels);
       if (!frame) break;
       offset = frame.end;

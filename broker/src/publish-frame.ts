@@ -1,6 +1,6 @@
 /**
- * Reads the one kind of packet a fleet sends by the thousand: an MQTT 3.1.1 PUBLISH at QoS 1, not retained, on a
- * plain topic, whole within the bytes at hand. Anything else (another packet, QoS 0 or 2, a retained message, a topic
+ * Reads the two kinds of packet a fan-in is made of: a device's MQTT 3.1.1 PUBLISH at QoS 1, not retained, on a
+ * plain topic, and a consumer's PUBACK, each whole within the bytes at hand. Anything else (another packet, QoS 0 or 2, a retained message, a topic
  * with a wildcard, a `$` prefix, a byte outside printable ASCII, a frame cut short or inconsistent) is not read here:
  * the caller hands those bytes to aedes and mqtt-packet, which accept or reject them with their full rules.
  */
@@ -15,6 +15,15 @@ const HASH = 0x23;
 const DOLLAR = 0x24;
 const FIRST_PRINTABLE = 0x20;
 const LAST_PRINTABLE = 0x7e;
+
+const PUBACK_HEADER = 0x40;
+const PUBACK_LENGTH = 2;
+
+/** The packet identifier of the PUBACK that starts at `offset` (4 bytes), or undefined for anything else or a PUBACK cut short. */
+export function readPubackFrame(bytes: Buffer, offset: number): number | undefined {
+  if (bytes[offset] !== PUBACK_HEADER || bytes[offset + 1] !== PUBACK_LENGTH || offset + 4 > bytes.length) return undefined;
+  return bytes.readUInt16BE(offset + 2);
+}
 
 export interface PublishFrame {
   topic: string;

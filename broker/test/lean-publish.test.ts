@@ -107,8 +107,14 @@ describe('the lean publish path', () => {
     expect(acknowledged(device.received)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15]);
     expect(device.received.some((packet) => packet.cmd === 'pingresp')).toBe(true);
     expect(await metric('mqtt_messages_in_total')).toBe(inBefore + 15);
-    device.socket.destroy();
+    // The consumer's PUBACKs cleared its queue: back in its session, it gets only what comes next.
     await client.endAsync();
+    const again = await consumer('service:ingest-lean-1');
+    device.socket.write(publish(device.topic, 16));
+    await waitFor('the next message delivered', () => again.received.some((message) => message.payload === '{"n":16}'));
+    expect(again.received.filter((message) => !message.retain).map((message) => message.payload)).toEqual(['{"n":16}']);
+    device.socket.destroy();
+    await again.client.endAsync();
   });
 
   it('keeps a device that only publishes connected past its keep-alive', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import mqttPacket from 'mqtt-packet';
-import { readPublishFrame } from '../src/publish-frame.js';
+import { readPubackFrame, readPublishFrame } from '../src/publish-frame.js';
 
 const TOPIC = 'devices/dn-traffic-1/telemetry';
 const publish = (fields: Partial<mqttPacket.IPublishPacket> = {}) =>
@@ -42,5 +42,12 @@ describe('readPublishFrame', () => {
     zeroId.writeUInt16BE(0, 2 + 2 + TOPIC.length);
     expect(readPublishFrame(zeroId, 0, 100)).toBeUndefined();
     expect(readPublishFrame(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), 0, 100)).toBeUndefined();
+  });
+
+  it('reads a PUBACK\'s packet identifier, and nothing from a PUBACK cut short or another packet', () => {
+    const puback = mqttPacket.generate({ cmd: 'puback', messageId: 4242 });
+    expect(readPubackFrame(Buffer.concat([publish(), puback]), publish().length)).toBe(4242);
+    expect(readPubackFrame(puback.subarray(0, 3), 0)).toBeUndefined();
+    expect(readPubackFrame(mqttPacket.generate({ cmd: 'pubrec', messageId: 1 }), 0)).toBeUndefined();
   });
 });
