@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { DeviceRegistry } from '@city/devices';
-import { createLogger, waitFor } from '@city/platform';
+import { waitFor } from '@city/platform';
 import { readMetric, tempDir } from '@city/platform/testing';
-import { readBrokerConfig } from '../src/config.js';
-import { startBroker, type RunningBroker } from '../src/server.js';
+import type { RunningBroker } from '../src/server.js';
+import { startTestBroker } from './fixtures/test-broker.js';
 
 const SERVICE_SECRET = 'test-service-secret-0123456789';
 const dir = tempDir('city-broker-lean-');
@@ -21,19 +21,7 @@ let url: string;
 
 beforeAll(async () => {
   registry = DeviceRegistry.open(join(dir.path, 'registry.db'));
-  running = await startBroker(
-    readBrokerConfig({
-      DATA_DIR: dir.path,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      BROKER_METRICS_PORT: '0',
-      MQTT_SERVICE_SECRET: SERVICE_SECRET,
-      DEVICE_RATE_LIMIT: '1',
-      DEVICE_RATE_BURST: '400',
-      MAX_ACL_VIOLATIONS: '2',
-    }),
-    createLogger('test', 'silent'),
-  );
+  running = await startTestBroker(dir.path, { MQTT_SERVICE_SECRET: SERVICE_SECRET, DEVICE_RATE_LIMIT: '1', DEVICE_RATE_BURST: '400', MAX_ACL_VIOLATIONS: '2' });
   url = `mqtt://127.0.0.1:${running.mqttPort}`;
 });
 
