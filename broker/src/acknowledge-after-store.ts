@@ -20,8 +20,14 @@ type Publish = (packet: PublishPacket, client?: Client | null | PublishDone, don
 type BusMessage = { brokerCounter?: number };
 type Emit = (message: BusMessage, done?: PublishDone) => unknown;
 
-export function acknowledgeAfterStoring(broker: Aedes): void {
+export interface StoringPublishes {
+  /** Whether a QoS 1 PUBLISH of the client's is still being stored (lean-publish.ts waits for it, to keep the client's order). */
+  storing(client: Client): boolean;
+}
+
+export function acknowledgeAfterStoring(broker: Aedes): StoringPublishes {
   const published = new WeakSet<PublishPacket>();
+  const storing = new WeakMap<Client, number>();
   const authorize = broker.authorizePublish as AuthorizePublishHandler;
   const publish = broker.publish.bind(broker) as Publish;
   const counted = broker as unknown as { counter: number };
@@ -43,9 +49,11 @@ export function acknowledgeAfterStoring(broker: Aedes): void {
     authorize.call(this, client, packet, (error) => {
       if (error || !client || packet.qos !== 1) return done(error);
       let answered = false;
+      storing.set(client, (storing.get(client) ?? 0) + 1);
       const answer = (publishError?: Error | null) => {
         if (answered) return;
         answered = true;
+        storing.set(client, (storing.get(client) as number) - 1);
         if (publishError) return done(publishError);
         published.add(packet);
         done(null);
@@ -64,4 +72,5 @@ export function acknowledgeAfterStoring(broker: Aedes): void {
     if (published.delete(packet)) return (typeof client === 'function' ? client : done)?.(null);
     return publish(packet, client, done);
   };
+  return { storing: (client) => (storing.get(client) ?? 0) > 0 };
 }

@@ -38,6 +38,8 @@ interface ClientState {
   device?: { id: string; updatedAt: number };
   bucket: TokenBucket;
   violations: number;
+  /** The last topic the client was allowed to publish to: a device publishes to the same few, message after message. */
+  allowedTopic?: string;
 }
 
 /** Dropped publishes are re-addressed here: `$` topics never match wildcard subscriptions, and forwarding refuses them. */
@@ -120,9 +122,12 @@ export async function createDeviceBroker(options: DeviceBrokerOptions): Promise<
       if (!client) return done(null);
       const state = states.get(client);
       if (!state) return done(new Error('not authenticated'));
-      if (!mayPublish(state.identity, packet.topic)) {
-        refuse(client, 'acl_publish', `publishing to ${packet.topic.slice(0, 200)} is not allowed`, true);
-        return dropOrDisconnect(client, state, packet, done);
+      if (packet.topic !== state.allowedTopic) {
+        if (!mayPublish(state.identity, packet.topic)) {
+          refuse(client, 'acl_publish', `publishing to ${packet.topic.slice(0, 200)} is not allowed`, true);
+          return dropOrDisconnect(client, state, packet, done);
+        }
+        state.allowedTopic = packet.topic;
       }
       if (state.identity.type === 'device' && !state.bucket.take()) {
         refuse(client, 'rate_limited', `more than ${options.deviceRateLimit} messages/s`, state.violations === 0);

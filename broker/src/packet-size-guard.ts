@@ -6,10 +6,12 @@
  */
 import type { Socket } from 'node:net';
 import type { InputGate } from './input-gate.js';
+import type { LeanPublish } from './lean-publish.js';
 
 type State = 'type' | 'length' | 'body';
 
 const PUBLISH = 3;
+const NOTHING = Buffer.alloc(0);
 
 /** Why the guard cut or saw the end of a connection: counted as the broker's rejection reasons. */
 export type GuardRejection = 'packet_too_large' | 'malformed_length' | 'truncated_packet' | 'slow_consumer';
@@ -83,7 +85,7 @@ export class PacketSizeGuard {
  * client of the broker until aedes' drain timeout; absorbing a bounded backlog instead lets the others flow, and over
  * the bound a write says "wait for drain" and a client that has taken nothing for `stallMs` is cut.
  */
-export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void, gate?: InputGate): Socket {
+export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void, gate?: InputGate, lean?: LeanPublish): Socket {
   const guard = new PacketSizeGuard(limits.maxPacketBytes);
   const push = socket.push.bind(socket);
   const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
@@ -102,18 +104,40 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
       return push(null);
     }
     if (cut) return false;
+    const aligned = guard.atBoundary;
     const rejection = guard.accept(chunk);
     if (rejection) {
       reject(rejection);
       return false;
     }
     // Acknowledgements go through: a consumer whose PUBACKs were held could stop reading, and its deliveries are what
-    // brings the backlog down. Refusing the chunk stops the socket's reads; it joins the buffer once the gate opens.
+    // brings the backlog down. Refusing the chunk stops the socket's reads until the gate opens.
     if (guard.publishing && gate?.closed) {
-      gate.wait(() => push(chunk));
+      gate.wait(() => resume(chunk, aligned));
       return false;
     }
-    return push(chunk);
+    return deliver(chunk, aligned);
+  };
+
+  /**
+   * Offers the chunk to the lean path, whose packets never enter the socket's buffer: only whole packets, and only
+   * once aedes has read everything before them. What it leaves goes to aedes once the messages it took are stored,
+   * so that they keep their order. False when the socket must stop reading for now.
+   */
+  const deliver = (chunk: Buffer, aligned: boolean): boolean => {
+    let rest = chunk;
+    if (lean && aligned && socket.readableLength === 0) {
+      const taken = lean.take(socket, chunk);
+      if (taken === chunk.length) return true;
+      rest = taken === 0 ? chunk : chunk.subarray(taken);
+    }
+    if (lean?.afterStored(socket, () => resume(rest, aligned))) return false;
+    return push(rest);
+  };
+
+  /** Delivers a chunk held back while the socket stopped reading; an empty push has it read again when nothing else did. */
+  const resume = (chunk: Buffer, aligned: boolean) => {
+    if (deliver(chunk, aligned)) push(NOTHING);
   };
 
   /**

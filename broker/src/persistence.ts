@@ -12,6 +12,8 @@ import { createRedisPersistence } from './redis-persistence.js';
 export interface BrokerPersistence {
   /** Undefined for the broker's own in-memory store (memory-persistence.ts). */
   persistence: AedesOptions['persistence'] | undefined;
+  /** Whether the store runs in this process, writing in the order it is called within a turn (lean-publish.ts relies on it). */
+  inProcess: boolean;
   close(): Promise<void>;
 }
 
@@ -21,8 +23,8 @@ export async function createPersistence(config: StoreConfig, logger: Logger): Pr
   if (config.REDIS_URL) return createRedisPersistence(config.REDIS_URL, config.BROKER_MAX_SESSION_DELIVERY, logger);
   if (config.BROKER_STORE === 'memory') {
     logger.warn('BROKER_STORE=memory: sessions, retained statuses and undelivered QoS 1 messages are lost when the broker stops');
-    return { persistence: undefined, close: async () => undefined };
+    return { persistence: undefined, inProcess: true, close: async () => undefined };
   }
   const store = await DurablePersistence.open(config.DATA_DIR);
-  return { persistence: store as unknown as AedesOptions['persistence'], close: () => store.destroy() };
+  return { persistence: store as unknown as AedesOptions['persistence'], inProcess: true, close: () => store.destroy() };
 }

@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const WRITE_METHODS = ['storeRetained', 'outgoingEnqueueCombi', 'outgoingUpdate', 'outgoingClearMessageId'] as const;
 const SETTLE_TIMEOUT_MS = 10_000;
 
-export function createRedisPersistence(redisUrl: string, maxSessionDelivery: number, logger: Logger): { persistence: Persistence; close(): Promise<void> } {
+export function createRedisPersistence(redisUrl: string, maxSessionDelivery: number, logger: Logger): { persistence: Persistence; inProcess: false; close(): Promise<void> } {
   // The package's main export wraps this class in the callback API of older aedes; aedes 1.x takes the async one.
   const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as new (options: { conn: Redis; maxSessionDelivery: number }) => Persistence;
   // ioredis queues commands while it reconnects; a Redis that stays away must fail publishes, not hold them forever.
@@ -33,6 +33,7 @@ export function createRedisPersistence(redisUrl: string, maxSessionDelivery: num
   const writes = trackWrites(persistence as unknown as AsyncMethods<(typeof WRITE_METHODS)[number]>, WRITE_METHODS);
   return {
     persistence,
+    inProcess: false,
     close: async () => {
       const unsettled = await writes.settle(SETTLE_TIMEOUT_MS);
       if (unsettled > 0) logger.error({ writes: unsettled }, 'stopping with writes to Redis still pending: the messages they carry may be lost');

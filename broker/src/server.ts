@@ -17,6 +17,8 @@ import { guardConnection } from './packet-size-guard.js';
 import { createPersistence } from './persistence.js';
 import { acknowledgeAfterStoring } from './acknowledge-after-store.js';
 import { InputGate } from './input-gate.js';
+import { createLeanPublish } from './lean-publish.js';
+import { deliverInAnyOrder } from './delivery-order.js';
 import { backlogOf } from './message-queue.js';
 
 /** Messages waiting for a delivery slot past which clients are not read: a few turns' worth of the bus's work. */
@@ -54,7 +56,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     }),
     persistence: store.persistence,
   });
-  acknowledgeAfterStoring(broker);
+  const authorizePublish = broker.authorizePublish;
+  const acknowledgements = acknowledgeAfterStoring(broker);
+  const lean = store.inProcess ? createLeanPublish(broker, authorizePublish, acknowledgements.storing) : undefined;
   const bus = (broker as unknown as { mq: MQEmitter }).mq;
   const gate = new InputGate(() => backlogOf(bus), BUS_BACKLOG_LIMIT);
 
@@ -80,9 +84,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const handle = (socket: Socket) => {
     socket.setNoDelay(true);
     const limits = { maxPacketBytes: config.MQTT_MAX_PACKET_BYTES, maxQueuedBytes: config.MQTT_MAX_QUEUED_BYTES, stallMs: config.MQTT_STALL_MS };
-    const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason), gate);
+    const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason), gate, lean);
     remotes.set(connection, socket.remoteAddress);
-    broker.handle(connection);
+    deliverInAnyOrder(broker, broker.handle(connection));
   };
 
   const servers: Server[] = [];

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { DeviceRegistry } from '@city/devices';
-import { createLogger, waitFor } from '@city/platform';
+import { waitFor } from '@city/platform';
 import { readMetric, tempDir } from '@city/platform/testing';
-import { readBrokerConfig } from '../src/config.js';
-import { startBroker, type RunningBroker } from '../src/server.js';
+import type { RunningBroker } from '../src/server.js';
+import { startTestBroker } from './fixtures/test-broker.js';
 
 const SERVICE_SECRET = 'test-service-secret-0123456789';
 let dir: ReturnType<typeof tempDir>;
@@ -19,21 +19,14 @@ let sensor: { id: string; secret: string };
 beforeAll(async () => {
   dir = tempDir('city-broker-');
   registry = DeviceRegistry.open(join(dir.path, 'registry.db'));
-  running = await startBroker(
-    readBrokerConfig({
-      DATA_DIR: dir.path,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      BROKER_METRICS_PORT: '0',
-      MQTT_SERVICE_SECRET: SERVICE_SECRET,
-      DEVICE_RATE_LIMIT: '0.5',
-      DEVICE_RATE_BURST: '5',
-      MAX_ACL_VIOLATIONS: '3',
-      MQTT_MAX_PACKET_BYTES: '4096',
-      REVOCATION_SWEEP_MS: '100',
-    }),
-    createLogger('test', 'silent'),
-  );
+  running = await startTestBroker(dir.path, {
+    MQTT_SERVICE_SECRET: SERVICE_SECRET,
+    DEVICE_RATE_LIMIT: '0.5',
+    DEVICE_RATE_BURST: '5',
+    MAX_ACL_VIOLATIONS: '3',
+    MQTT_MAX_PACKET_BYTES: '4096',
+    REVOCATION_SWEEP_MS: '100',
+  });
   url = `mqtt://127.0.0.1:${running.mqttPort}`;
   const added = await registry.add({ id: 'dn-noise-1', kind: 'noise', lon: 108.2208, lat: 16.0544 });
   sensor = { id: added.device.id, secret: added.secret };
