@@ -7,10 +7,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
 import { bearerToken } from '../auth/auth-plugin.js';
-import { ErrorResponse } from '../errors.js';
+import { badRequest, ErrorResponse } from '../errors.js';
 import { StreamDelta, StreamSnapshot } from './messages.js';
 import type { StreamSessionGuard } from './session-guard.js';
-import { StreamQuery, streamFilter } from './stream-filter.js';
+import { StreamQuery, streamFilter, unknownKindsMessage } from './stream-filter.js';
 import type { StreamHub, StreamIncident } from './stream-hub.js';
 
 export function streamRoutes(hub: StreamHub<StreamIncident>, guard: StreamSessionGuard): FastifyPluginAsync {
@@ -25,6 +25,10 @@ export function streamRoutes(hub: StreamHub<StreamIncident>, guard: StreamSessio
       '/api/v1/stream',
       {
         websocket: true,
+        preValidation: async (request) => {
+          const unknownKinds = unknownKindsMessage(request.query.kinds);
+          if (unknownKinds) throw badRequest('invalid_input', unknownKinds);
+        },
         config: {
           access: 'viewer',
           // @fastify/websocket hides its routes from the OpenAPI document; this one is part of the api.

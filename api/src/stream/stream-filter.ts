@@ -5,7 +5,7 @@
  * the rest of the city no longer sends it messages.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DEVICE_ID_PATTERN, DEVICE_KINDS, ZONE_ID_PATTERN } from '@city/devices';
+import { DEVICE_ID_PATTERN, DEVICE_KINDS, isDeviceKind, ZONE_ID_PATTERN } from '@city/devices';
 import type { LiveDevice } from '../live/types.js';
 
 /** More ids than this is following most of a district: a zone or a kind says it in one word. */
@@ -26,6 +26,17 @@ export const StreamQuery = Type.Object({
   kinds: Type.Optional(Type.String({ pattern: listOf(new RegExp(`^(${DEVICE_KINDS.join('|')})$`)), description: `follow only these kinds of device: ${DEVICE_KINDS.join(', ')}` })),
 });
 export type StreamQuery = Static<typeof StreamQuery>;
+
+/**
+ * A clear answer for a kind the city does not have (`?kinds=flood`), ahead of the schema's, which can only show its
+ * pattern; undefined when every kind named is known.
+ */
+export function unknownKindsMessage(kinds: unknown): string | undefined {
+  if (typeof kinds !== 'string') return undefined;
+  const unknown = kinds.split(',').filter((kind) => !isDeviceKind(kind));
+  if (unknown.length === 0) return undefined;
+  return `querystring/kinds: unknown kind ${unknown.map((kind) => JSON.stringify(kind)).join(', ')}; the kinds are ${DEVICE_KINDS.join(', ')}`;
+}
 
 /** What an incident carries that says where it belongs. */
 export interface Placed {

@@ -60,6 +60,11 @@ describe('a stream that follows part of the city', () => {
 
   it('refuses an unknown kind, a malformed id and too many ids before the upgrade', async () => {
     await expect(stack.stream('viewer', { kinds: 'submarine' })).rejects.toThrow('stream refused: 400');
+    const refusal = await fetch(`${stack.baseUrl}/api/v1/stream?kinds=noise,flood`, { headers: { authorization: `Bearer ${await stack.token('viewer')}` } });
+    expect(refusal.status).toBe(400);
+    expect(((await refusal.json()) as { message: string }).message).toBe(
+      'querystring/kinds: unknown kind "flood"; the kinds are traffic, air_quality, noise, water_level, parking, streetlight',
+    );
     await expect(stack.stream('viewer', { devices: 'n-followed,../etc' })).rejects.toThrow('stream refused: 400');
     const tooMany = Array.from({ length: MAX_FOLLOWED + 1 }, (_, i) => `d-${i}`).join(',');
     await expect(stack.stream('viewer', { devices: tooMany })).rejects.toThrow('stream refused: 400');
