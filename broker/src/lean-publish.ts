@@ -25,6 +25,7 @@ import type { Socket } from 'node:net';
 import type { Aedes, AuthorizePublishHandler, Client, PublishPacket } from 'aedes';
 import aedesPacket from 'aedes-packet';
 import type { AedesPacket } from 'aedes-packet';
+import { pubackPacket } from '@city/platform';
 import { readPubackFrame, readPublishFrame, type PublishFrame } from './publish-frame.js';
 
 export interface LeanPublish {
@@ -64,7 +65,6 @@ const Packet = aedesPacket as unknown as new (packet: PublishPacket, broker: Aed
 
 /** MQTT 3.1 and 3.1.1: MQTT 5 publishes carry properties, left to aedes. */
 const PLAIN_VERSIONS = new Set([3, 4]);
-const PUBACK = 0x40;
 
 const noop = () => undefined;
 
@@ -87,11 +87,7 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
 
   const acknowledge = (socket: Socket, client: ClientInternals, messageId: number) => {
     if (!client.connected) return;
-    const puback = Buffer.allocUnsafe(4);
-    puback[0] = PUBACK;
-    puback[1] = 2;
-    puback.writeUInt16BE(messageId, 2);
-    socket.write(puback);
+    socket.write(pubackPacket(messageId));
   };
 
   const route = (client: ClientInternals, packet: PublishPacket, message: AedesPacket & { clientId?: string }) => {

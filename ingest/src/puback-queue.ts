@@ -4,8 +4,7 @@
  * They go out once the code acknowledging them has run to its end (a microtask), so none waits for a timer.
  */
 import type { Socket } from 'node:net';
-
-const PUBACK = 0x40;
+import { PUBACK_BYTES, writePuback } from '@city/platform';
 
 export class PubackQueue {
   private ids: number[] = [];
@@ -25,14 +24,8 @@ export class PubackQueue {
     const ids = this.ids;
     this.ids = [];
     if (this.socket.destroyed) return;
-    const packets = Buffer.allocUnsafe(ids.length * 4);
-    for (let i = 0, offset = 0; i < ids.length; i++, offset += 4) {
-      const id = ids[i] as number;
-      packets[offset] = PUBACK;
-      packets[offset + 1] = 2;
-      packets[offset + 2] = id >> 8;
-      packets[offset + 3] = id & 0xff;
-    }
+    const packets = Buffer.allocUnsafe(ids.length * PUBACK_BYTES);
+    for (let i = 0; i < ids.length; i++) writePuback(packets, i * PUBACK_BYTES, ids[i] as number);
     this.socket.write(packets);
   };
 }

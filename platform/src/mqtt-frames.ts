@@ -54,6 +54,22 @@ export interface PublishFrame {
   payload: Buffer;
 }
 
+/** A PUBACK is four bytes: its fixed header, a remaining length of 2 and the packet identifier. */
+export const PUBACK_BYTES = 4;
+
+/** Writes the PUBACK of `messageId` at `offset`: ingest writes a batch's PUBACKs into one buffer. */
+export function writePuback(target: Buffer, offset: number, messageId: number): void {
+  target[offset] = PACKET.puback << 4;
+  target[offset + 1] = 2;
+  target.writeUInt16BE(messageId, offset + 2);
+}
+
+export function pubackPacket(messageId: number): Buffer {
+  const packet = Buffer.allocUnsafe(PUBACK_BYTES);
+  writePuback(packet, 0, messageId);
+  return packet;
+}
+
 /** A PUBLISH's body, as PacketReader hands it on with its flags. */
 export function decodePublish(body: Buffer, flags: number): PublishFrame {
   if (body.length < 2) throw new MalformedPacketError('a PUBLISH too short for its topic length');

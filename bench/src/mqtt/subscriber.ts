@@ -5,7 +5,8 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { PACKET, PacketReader, decodePublish } from '@city/platform';
-import { PINGREQ, connectPacket, pubackPacket, subscribePacket } from '@city/simulators/src/load/wire.js';
+import { pubackPacket } from '@city/platform';
+import { PINGREQ, connectPacket, subscribePacket } from '@city/simulators/src/load/wire.js';
 
 export interface Subscriber {
   readonly received: number;

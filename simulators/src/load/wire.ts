@@ -34,10 +34,6 @@ export function subscribePacket(messageId: number, topic: string, qos: 0 | 1): B
   return Buffer.concat([Buffer.from([0x82, ...remainingLength(body.length)]), body]);
 }
 
-export function pubackPacket(messageId: number): Buffer {
-  return Buffer.from([0x40, 2, messageId >> 8, messageId & 0xff]);
-}
-
 export const PINGREQ = Buffer.from([0xc0, 0]);
 
 /** A PUBLISH to one topic with one payload; at QoS 1 each copy gets its packet identifier written in. */
