@@ -129,50 +129,33 @@ export function incidentRoutes(deps: IncidentRouteDeps): FastifyPluginAsyncTypeb
       },
     );
 
-    app.post(
-      '/api/v1/incidents/:id/acknowledge',
+    // Acknowledge and resolve differ only in the step they take: each may carry a note, or no body at all.
+    const steps = [
+      { step: 'acknowledge', summary: 'Acknowledge an open incident: someone is on it', take: store.acknowledge.bind(store) },
       {
-        config: { access: 'operator' },
-        preValidation: noBodyIsEmpty,
-        schema: {
-          tags: ['incidents'],
-          summary: 'Acknowledge an open incident: someone is on it',
-          params: Params,
-          body: OptionalNote,
-          response: { 200: IncidentSchema, ...Errors },
+        step: 'resolve',
+        summary: 'Resolve an open or acknowledged incident',
+        description: 'A rule incident resolved while its condition persists is not opened again until the condition has cleared (or grown worse).',
+        take: store.resolve.bind(store),
+      },
+    ] as const;
+    for (const { step, summary, take, ...rest } of steps) {
+      app.post(
+        `/api/v1/incidents/:id/${step}`,
+        {
+          config: { access: 'operator' },
+          preValidation: noBodyIsEmpty,
+          schema: { tags: ['incidents'], summary, ...rest, params: Params, body: OptionalNote, response: { 200: IncidentSchema, ...Errors } },
         },
-      },
-      async (request) => {
-        const actor = actorOf(request);
-        const note = request.body.note;
-        const incident = store.acknowledge(request.params.id, { actor, note });
-        audit.record(actor, 'incident.acknowledge', incident.id, { note });
-        return incident;
-      },
-    );
-
-    app.post(
-      '/api/v1/incidents/:id/resolve',
-      {
-        config: { access: 'operator' },
-        preValidation: noBodyIsEmpty,
-        schema: {
-          tags: ['incidents'],
-          summary: 'Resolve an open or acknowledged incident',
-          description: 'A rule incident resolved while its condition persists is not opened again until the condition has cleared (or grown worse).',
-          params: Params,
-          body: OptionalNote,
-          response: { 200: IncidentSchema, ...Errors },
+        async (request) => {
+          const actor = actorOf(request);
+          const note = request.body.note;
+          const incident = take(request.params.id, { actor, note });
+          audit.record(actor, `incident.${step}`, incident.id, { note });
+          return incident;
         },
-      },
-      async (request) => {
-        const actor = actorOf(request);
-        const note = request.body.note;
-        const incident = store.resolve(request.params.id, { actor, note });
-        audit.record(actor, 'incident.resolve', incident.id, { note });
-        return incident;
-      },
-    );
+      );
+    }
 
     app.post(
       '/api/v1/incidents/:id/assign',
