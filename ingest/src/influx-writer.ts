@@ -6,6 +6,7 @@
 import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { InfluxDB, HttpError, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { bodyOf, linesOf, type LineBatch } from './line-body.js';
 
 // The client would print its own errors to the console; ours are logged once, with context, by the caller.
 setLogger({ error: () => undefined, warn: () => undefined });
@@ -20,7 +21,7 @@ export class PermanentWriteError extends Error {
 
 export interface InfluxWriter {
   /** `oldestTs`, when known, is the oldest timestamp among the lines (for a wrapper that watches them; the writers ignore it). */
-  write(lines: string[], oldestTs?: number): Promise<void>;
+  write(lines: LineBatch, oldestTs?: number): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -76,8 +77,8 @@ export class V1Writer implements InfluxWriter {
     this.agent = this.endpoint.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new Agent({ keepAlive: true });
   }
 
-  async write(lines: string[]): Promise<void> {
-    const body = Buffer.from(lines.join('\n'));
+  async write(lines: LineBatch): Promise<void> {
+    const body = bodyOf(lines);
     let answer: { status: number; text: string };
     try {
       answer = await this.post(body);
@@ -130,8 +131,8 @@ export class V2Writer implements InfluxWriter {
     this.writeApi = client.getWriteApi(options.org, options.bucket, 'ms', { maxRetries: 0, batchSize: 1_000_000, flushInterval: 0, maxBufferLines: 10_000_000 });
   }
 
-  async write(lines: string[]): Promise<void> {
-    this.writeApi.writeRecords(lines);
+  async write(lines: LineBatch): Promise<void> {
+    this.writeApi.writeRecords([...linesOf(lines)]);
     try {
       await this.writeApi.flush();
     } catch (error) {
