@@ -26,13 +26,13 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
   const { directory, batcher, reporter, metrics, clock } = deps;
   return (message) => {
     metrics.messages.inc();
-    clock.arrived(Date.now());
+    const now = Date.now();
+    clock.arrived(now);
     const deviceId = telemetryDeviceId(message.topic);
     if (deviceId === undefined) {
       message.ack();
       return;
     }
-    const now = Date.now();
     const device = directory.lookup(deviceId, now);
     if (!device) {
       reporter.report(deviceId, [{ reason: 'unknown_device', message: `device ${deviceId} is not registered` }]);
@@ -43,9 +43,9 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
     window.earliestSentAt = clock.earliestSentAt(now);
     const { readings, rejections } = parseTelemetry(message.payload, device.kind, window);
     metrics.received.inc(readings.length + rejections.length);
-    const sentAt = readings.at(-1)?.sentAt;
+    const sentAt = readings.length > 0 ? (readings[readings.length - 1] as (typeof readings)[number]).sentAt : undefined;
     if (sentAt !== undefined) clock.observe(now, sentAt);
-    reporter.report(device.id, rejections);
+    if (rejections.length > 0) reporter.report(device.id, rejections);
     if (readings.length === 0) {
       message.ack();
       return;
