@@ -20,7 +20,7 @@ export function writeFileAtomic(path: string, content: string): void {
 }
 
 /** Appends `content` and syncs it, and the directory entry of a file it created. */
-export async function appendDurably(path: string, content: string): Promise<void> {
+export async function appendDurably(path: string, content: string | Buffer): Promise<void> {
   const handle = await open(path, 'a');
   let created: boolean;
   try {

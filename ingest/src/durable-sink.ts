@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from '@city/platform';
 import { appendDurably } from './durable-files.js';
 import { PermanentWriteError, TransientWriteError, type InfluxWriter } from './influx-writer.js';
+import { bodyOf, linesOf, type LineBatch } from './line-body.js';
 import type { IngestMetrics } from './metrics.js';
 import { SpoolFullError, type Spool } from './spool.js';
 
@@ -47,7 +48,7 @@ export class DurableSink {
     await this.replaying;
   }
 
-  async persist(lines: string[], oldestTs?: number): Promise<void> {
+  async persist(lines: LineBatch, oldestTs?: number): Promise<void> {
     if (this.influxUp) {
       try {
         await this.options.writer.write(lines, oldestTs);
@@ -139,13 +140,14 @@ export class DurableSink {
     this.options.logger.info('InfluxDB available again');
   }
 
-  private async deadLetter(lines: string[], error: Error): Promise<void> {
+  private async deadLetter(batch: LineBatch, error: Error): Promise<void> {
     const file = join(this.options.deadLetterDir, `refused-${new Date().toISOString().slice(0, 10)}.lp`);
     await mkdir(this.options.deadLetterDir, { recursive: true });
     // The batch is acknowledged once this returns, so the file is its only copy.
-    await appendDurably(file, `${lines.join('\n')}\n`);
-    this.options.metrics.deadLettered.inc(lines.length);
-    this.options.logger.error({ err: error.message, lines: lines.length, file }, 'InfluxDB refused a batch; set aside for inspection');
+    await appendDurably(file, Buffer.concat([bodyOf(batch), Buffer.from('\n')]));
+    const lines = linesOf(batch).length;
+    this.options.metrics.deadLettered.inc(lines);
+    this.options.logger.error({ err: error.message, lines, file }, 'InfluxDB refused a batch; set aside for inspection');
   }
 
   private updateDepth(): void {

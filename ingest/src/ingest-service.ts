@@ -56,7 +56,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
     maxLines: config.BATCH_MAX_LINES,
     maxDelayMs: config.BATCH_MAX_DELAY_MS,
     maxInFlight: 2,
-    persist: (lines, oldestTs) => sink.persist(lines, oldestTs),
+    persist: (body, oldestTs) => sink.persist(body, oldestTs),
     logger,
     onPersisted: ({ lines, durationMs }) => {
       metrics.written.inc(lines);

@@ -11,6 +11,7 @@ import { isDeviceKind, RAW_POLICY, ROLLUPS, type DeviceKind } from '@city/device
 import type { Logger } from '@city/platform';
 import { writeFileAtomic } from './durable-files.js';
 import type { InfluxWriter } from './influx-writer.js';
+import { linesOf, type LineBatch } from './line-body.js';
 import type { IngestMetrics } from './metrics.js';
 import { durationMs } from './storage-setup.js';
 
@@ -51,11 +52,11 @@ export class LateRollups {
   }
 
   /** `oldestTs`, when known, spares reading every line of a batch with nothing late in it: the usual, live case. */
-  noteWritten(lines: readonly string[], now = Date.now(), oldestTs?: number): void {
+  noteWritten(lines: LineBatch, now = Date.now(), oldestTs?: number): void {
     const cutoff = now - LATE_AFTER_MS;
     if (oldestTs !== undefined && oldestTs >= cutoff) return;
     let added = false;
-    for (const line of lines) {
+    for (const line of linesOf(lines)) {
       const ts = Number(line.slice(line.lastIndexOf(' ') + 1));
       if (!(ts < cutoff)) continue;
       const kind = line.slice(0, line.indexOf(','));

@@ -59,13 +59,25 @@ function formatValue(type: MetricType, value: number | boolean | string): string
   }
 }
 
+interface Field {
+  key: string;
+  type: MetricType;
+  /** An enum's values, quoted once: validation let no other value through. */
+  quoted?: Map<string, string>;
+}
+
 /** Field keys and types per kind, escaped once rather than for every reading. */
 const FIELDS = Object.fromEntries(
   Object.entries(KINDS).map(([kind, spec]) => [
     kind,
-    new Map(Object.entries(spec.metrics).map(([name, metric]) => [name, { key: escapeFieldKey(name), type: metric.type }])),
+    new Map(
+      Object.entries(spec.metrics as Record<string, { type: MetricType; values?: readonly string[] }>).map(([name, metric]) => [
+        name,
+        { key: escapeFieldKey(name), type: metric.type, ...(metric.values && { quoted: new Map(metric.values.map((value) => [value, quoteStringField(value)])) }) },
+      ]),
+    ),
   ]),
-) as Record<DeviceKind, Map<string, { key: string; type: MetricType }>>;
+) as Record<DeviceKind, Map<string, Field>>;
 
 /**
  * A device's series key, `<kind>,device_id=<id>,zone=<zone>`, escaped once per device rather than for every
@@ -91,7 +103,9 @@ export function toLine(kind: DeviceKind, deviceId: string, zone: string, reading
   for (const name in reading.values) {
     const field = fields.get(name);
     if (!field) throw new LineProtocolError(`"${name}" is not a ${kind} metric`);
-    fieldSet += `${fieldSet ? ',' : ''}${field.key}=${formatValue(field.type, reading.values[name] as number | boolean | string)}`;
+    const value = reading.values[name] as number | boolean | string;
+    const text = (typeof value === 'string' && field.quoted?.get(value)) || formatValue(field.type, value);
+    fieldSet += `${fieldSet ? ',' : ''}${field.key}=${text}`;
   }
   if (!fieldSet) throw new LineProtocolError('a point needs at least one field');
   if (!Number.isSafeInteger(reading.ts)) throw new LineProtocolError('the timestamp must be integer milliseconds');

@@ -32,8 +32,9 @@ export interface SessionOptions {
 }
 
 export interface InboundMessage {
-  topic: string;
-  payload: Buffer;
+  /** The topic and payload are the handler's to read during its call only (copy what it keeps). */
+  readonly topic: string;
+  readonly payload: Buffer;
   /** Acknowledge to the broker; a no-op if the connection it came on is gone (the broker will redeliver). */
   ack(): void;
 }
@@ -48,17 +49,28 @@ interface SessionEvents {
 const CONNACK_REASONS = ['', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
 const SUBACK_FAILURE = 0x80;
 
+const NO_PAYLOAD = Buffer.alloc(0);
+
 /** A message as handed on: an object of a class rather than one with an `ack` closure, since there is one per message. */
 class Delivery implements InboundMessage {
   private acked = false;
 
   constructor(
-    readonly topic: string,
-    readonly payload: Buffer,
+    public topic: string,
+    public payload: Buffer,
     private readonly messageId: number | undefined,
     private readonly session: MqttSession,
     private readonly pubacks: PubackQueue,
   ) {}
+
+  /**
+   * Once handled, a message waits for its batch to be durable, thousands at a time: the topic and the payload
+   * (a view that holds the whole read chunk) would live as long, and the GC copy them from space to space.
+   */
+  release(): void {
+    this.topic = '';
+    this.payload = NO_PAYLOAD;
+  }
 
   ack(): void {
     if (this.acked || this.messageId === undefined) return;
@@ -218,7 +230,9 @@ export class MqttSession extends EventEmitter<SessionEvents> {
         socket.pause();
       }
     }
-    this.emit('message', new Delivery(topic, payload, messageId, this, pubacks));
+    const delivery = new Delivery(topic, payload, messageId, this, pubacks);
+    this.emit('message', delivery);
+    delivery.release();
   }
 
   private startKeepalive(socket: Socket): void {

@@ -10,6 +10,7 @@ import { open, readFile, rm, truncate, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { syncDirectory, writeFileAtomic } from './durable-files.js';
+import { bodyOf, type LineBatch } from './line-body.js';
 
 export class SpoolFullError extends Error {
   override name = 'SpoolFullError';
@@ -71,7 +72,7 @@ export class Spool {
     return { records: this.records, bytes: this.bytes };
   }
 
-  append(lines: string[]): Promise<void> {
+  append(lines: LineBatch): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
     const result = this.appending.then(() => this.appendNow(lines));
     this.appending = result.catch(() => undefined);
@@ -121,8 +122,8 @@ export class Spool {
     rmSync(join(this.dir, 'spool.lock'), { force: true });
   }
 
-  private async appendNow(lines: string[]): Promise<void> {
-    const payload = Buffer.from(lines.join('\n'), 'utf8');
+  private async appendNow(lines: LineBatch): Promise<void> {
+    const payload = bodyOf(lines);
     const record = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
     record.writeUInt32LE(payload.length, 0);
     record.writeUInt32LE(crc32(payload), 4);

@@ -3,7 +3,7 @@
  * into the batcher. A message whose readings were all rejected is acknowledged at once: it has been
  * handled, and redelivering it would not make it valid.
  */
-import { parseDeviceTopic, parseTelemetry, type TimeWindow } from '@city/devices';
+import { isValidDeviceId, parseTelemetry, type TimeWindow } from '@city/devices';
 import type { Batcher } from './batcher.js';
 import type { ClockReference } from './clock-reference.js';
 import type { DeviceDirectory } from './device-directory.js';
@@ -26,16 +26,16 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
   const { directory, batcher, reporter, metrics, clock } = deps;
   return (message) => {
     metrics.messages.inc();
-    clock.arrived(Date.now());
-    const topic = parseDeviceTopic(message.topic);
-    if (!topic || topic.channel !== 'telemetry') {
+    const now = Date.now();
+    clock.arrived(now);
+    const deviceId = telemetryDeviceId(message.topic);
+    if (deviceId === undefined) {
       message.ack();
       return;
     }
-    const now = Date.now();
-    const device = directory.lookup(topic.deviceId, now);
+    const device = directory.lookup(deviceId, now);
     if (!device) {
-      reporter.report(topic.deviceId, [{ reason: 'unknown_device', message: `device ${topic.deviceId} is not registered` }]);
+      reporter.report(deviceId, [{ reason: 'unknown_device', message: `device ${deviceId} is not registered` }]);
       message.ack();
       return;
     }
@@ -43,9 +43,9 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
     window.earliestSentAt = clock.earliestSentAt(now);
     const { readings, rejections } = parseTelemetry(message.payload, device.kind, window);
     metrics.received.inc(readings.length + rejections.length);
-    const sentAt = readings.at(-1)?.sentAt;
+    const sentAt = readings.length > 0 ? (readings[readings.length - 1] as (typeof readings)[number]).sentAt : undefined;
     if (sentAt !== undefined) clock.observe(now, sentAt);
-    reporter.report(device.id, rejections);
+    if (rejections.length > 0) reporter.report(device.id, rejections);
     if (readings.length === 0) {
       message.ack();
       return;
@@ -58,4 +58,14 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
     }
     batcher.add(lines, message, oldestTs);
   };
+}
+
+const PREFIX = 'devices/';
+const SUFFIX = '/telemetry';
+
+/** The device of a `devices/{id}/telemetry` topic (parseDeviceTopic's answer for that channel, without splitting the topic). */
+function telemetryDeviceId(topic: string): string | undefined {
+  if (!topic.startsWith(PREFIX) || !topic.endsWith(SUFFIX)) return undefined;
+  const deviceId = topic.slice(PREFIX.length, topic.length - SUFFIX.length);
+  return isValidDeviceId(deviceId) ? deviceId : undefined;
 }

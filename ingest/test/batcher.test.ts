@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, waitFor } from '@city/platform';
 import { Batcher } from '../src/batcher.js';
+import { linesOf } from '../src/line-body.js';
 
 const logger = createLogger('test', 'silent');
 
@@ -15,8 +16,8 @@ describe('Batcher', () => {
       maxDelayMs: 60_000,
       maxInFlight: 1,
       logger,
-      persist: async (lines, oldestTs) => {
-        persisted.push(lines);
+      persist: async (body, oldestTs) => {
+        persisted.push([...linesOf(body)]);
         oldest.push(oldestTs);
         await gate;
       },
@@ -35,7 +36,7 @@ describe('Batcher', () => {
 
   it('seals a partial batch after maxDelayMs', async () => {
     const persisted: string[][] = [];
-    const batcher = new Batcher({ maxLines: 100, maxDelayMs: 20, maxInFlight: 1, logger, persist: async (lines) => void persisted.push(lines) });
+    const batcher = new Batcher({ maxLines: 100, maxDelayMs: 20, maxInFlight: 1, logger, persist: async (body) => void persisted.push([...linesOf(body)]) });
     let acked = false;
     batcher.add(['only'], { ack: () => (acked = true) }, 1);
     await waitFor('the timer to seal the batch', () => acked, 2000);
@@ -79,8 +80,8 @@ describe('Batcher', () => {
       logger,
       retryMinMs: 5,
       retryMaxMs: 5,
-      persist: async (lines) => {
-        attempts.push(...lines);
+      persist: async (body) => {
+        attempts.push(...linesOf(body));
         if (!durable) throw new Error('the spool is full');
       },
     });
