@@ -25,6 +25,8 @@ export interface ChildServerOptions {
   portTaken?: (output: readonly string[]) => Error | undefined;
   logger?: Logger | undefined;
   startTimeoutMs?: number | undefined;
+  /** Sees every line of its output: for a server that says in its log when it is ready, or what went wrong. */
+  onLine?: ((line: string) => void) | undefined;
 }
 
 /** A started server as the platform's callers see it: where it answers, and how to stop, kill or restart it. */
@@ -61,6 +63,7 @@ export function childServer(options: ChildServerOptions): ChildServer {
     child = started;
     const keep = (line: string) => {
       if (!line) return;
+      options.onLine?.(line);
       output.push(line);
       if (output.length > OUTPUT_LINES_KEPT) output.shift();
       logger?.debug({ [options.command]: line });
