@@ -7,7 +7,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { GeoJSONSource, MapGeoJSONFeature } from 'maplibre-gl';
 import type { FeatureCollection, LayerName, Properties } from '../api/types.js';
 import { addIncidentIcons } from '../incidents/icons.js';
-import { interactiveLayers, LABEL_MINZOOM, layerGroups, type LayerGroup } from '../layers/definitions.js';
+import { interactiveLayers, LABEL_MINZOOM, layerGroups, PAINTED_BANDS, type LayerGroup } from '../layers/definitions.js';
 import type { FreshIncident, SourceDiffs } from '../live/live-store.js';
 import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
@@ -89,7 +89,7 @@ export class MapController {
     const painted = paintedKeys(this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)));
     // A zone colouring is painted only while chosen (`setChoropleth`).
     const colourings = paintedKeys(Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth)));
-    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted, source === 'zones' ? colourings : undefined)]));
+    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted, source === 'zones' ? colourings : undefined, PAINTED_BANDS[source as LayerName])]));
     const ours = baseStyle();
     // Without its sea and river, our base map has nothing to draw before the city's data (the land is the
     // zones), yet each frame of it held the main thread for the software GPU while the page started: the map
