@@ -44,10 +44,23 @@ const zoomed = (low: number, high: number): ExpressionSpecification => ['interpo
 /** A size that grows with the zoom, scaled per feature (zoom must stay the top-level input). */
 const zoomedBy = (factor: ExpressionSpecification, low: number, high: number): ExpressionSpecification => ['interpolate', ['linear'], ['zoom'], 11, ['*', factor, low], 16, ['*', factor, high]];
 
+/** The feature-state key that carries a banded reading (see `PAINTED_BANDS`). */
+export const bandKey = (property: string) => `${property}Band`;
+
+/** A reading coloured by band: the map holds the band's index (`PAINTED_BANDS`), not the reading. */
 function steps(property: string, bands: readonly { from: number; color: string }[], fallback: string): ExpressionSpecification {
-  const [first, ...rest] = bands;
-  return ['case', ['==', ['typeof', live(property)], 'number'], ['step', ['number', live(property)], first!.color, ...rest.flatMap((band) => [band.from, band.color])], fallback];
+  return ['match', ['coalesce', live(bandKey(property)), -1], ...bands.flatMap((band, index) => [index, band.color]), fallback] as unknown as ExpressionSpecification;
 }
+
+/**
+ * Readings whose layers only colour them by band, per source, with each band's lower bound. The map gets the
+ * band (`bandKey`) instead of the value: a noise level or a car park's occupancy changes with every reading,
+ * its band seldom, and a feature-state change costs the map a rewrite of that feature's paint in every tile.
+ */
+export const PAINTED_BANDS: Partial<Record<LayerName, Record<string, readonly number[]>>> = {
+  environment: { LAeq: NOISE_STEPS.map((band) => band.from) },
+  parking: { occupancy: PARKING_STEPS.map((band) => band.from) },
+};
 
 export const AQI_COLOR = ['match', ['coalesce', live('aqiCategory'), 0], ...AQI_BANDS.flatMap((band) => [band.category, band.color]), AQI_NO_DATA] as unknown as ExpressionSpecification;
 

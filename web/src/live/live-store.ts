@@ -168,23 +168,31 @@ export class LiveStore {
     return this.tally.presence;
   }
 
+  /**
+   * A known device is updated in place, its feature too: replaced, each second's 250 devices left as many
+   * objects of the last reading in the old generation, and their collections were most of a delta's worst
+   * frames (a major GC of tens of ms). The parsed message then dies young.
+   */
   private putDevice(device: StreamDevice, diffs: DiffBuilder): void {
     const known = this.devices.get(device.id);
     if (known) this.tally.remove(known);
-    this.tally.add(device);
-    this.devices.set(device.id, device);
-    const layer = DEVICE_LAYERS[device.kind];
+    const held = known ? absorbDevice(known, device) : device;
+    this.tally.add(held);
+    if (!known) this.devices.set(device.id, device);
+    const layer = DEVICE_LAYERS[held.kind];
     if (!layer) return;
     const features = this.layerMap(layer);
-    const previous = features.get(device.id);
-    const properties = deviceProperties(device, previous?.properties ?? {});
-    // A device that did not move (nearly all, each second) keeps its geometry: no garbage for it.
-    const moved = !previous || !samePoint(previous, device);
-    const geometry = moved ? { type: 'Point', coordinates: [device.lon, device.lat] } : previous.geometry;
-    const feature: Feature = { type: 'Feature', id: device.id, geometry, properties };
-    features.set(device.id, feature);
-    if (!previous) diffs.add(layer, feature);
-    else diffs.replace(layer, feature, previous.properties, moved ? geometry : undefined);
+    const previous = features.get(held.id);
+    if (!previous) {
+      const feature: Feature = { type: 'Feature', id: held.id, geometry: { type: 'Point', coordinates: [held.lon, held.lat] }, properties: deviceProperties(held, {}) };
+      features.set(held.id, feature);
+      diffs.add(layer, feature);
+      return;
+    }
+    const moved = !samePoint(previous, held);
+    if (moved) previous.geometry = { type: 'Point', coordinates: [held.lon, held.lat] };
+    const removed = assignInPlace(previous.properties, deviceProperties(held, previous.properties));
+    diffs.replace(layer, previous, removed, moved ? previous.geometry : undefined);
   }
 
   private removeDevice(id: string, diffs: DiffBuilder): void {
@@ -216,7 +224,7 @@ export class LiveStore {
       updatedAt: state.updatedAt ?? null,
     });
     feature.properties = properties;
-    diffs.replace('traffic', feature, previous);
+    diffs.replace('traffic', feature, gone(previous, properties));
   }
 
   private putIncident(incident: Incident, diffs: DiffBuilder, announce: boolean): void {
@@ -233,7 +241,7 @@ export class LiveStore {
     const features = this.layerMap('incidents');
     const previous = features.get(incident.id);
     features.set(incident.id, feature);
-    if (previous) diffs.replace('incidents', feature, previous.properties, feature.geometry);
+    if (previous) diffs.replace('incidents', feature, gone(previous.properties, feature.properties), feature.geometry);
     else diffs.add('incidents', feature);
   }
 
@@ -258,9 +266,9 @@ export class LiveStore {
       const summary = this.tally.summary(feature.id, incidents.get(feature.id) ?? 0);
       const properties = { ...feature.properties, ...summary };
       if (Object.keys(summary).every((key) => feature.properties[key] === properties[key])) continue;
-      const previous = feature.properties;
+      const removed = gone(feature.properties, properties);
       feature.properties = properties;
-      diffs.replace('zones', feature, previous);
+      diffs.replace('zones', feature, removed);
     }
   }
 }
@@ -300,6 +308,34 @@ export function incidentFeature(incident: Incident): Feature {
   };
 }
 
+/** The keys of `before` that `after` lacks. */
+function gone(before: Properties, after: Properties): string[] {
+  const keys: string[] = [];
+  for (const key in before) if (!(key in after)) keys.push(key);
+  return keys;
+}
+
+/** `target` made equal to `source` in place; the keys it lost. */
+function assignInPlace<T extends object>(target: T, source: T): string[] {
+  const removed = gone(target as Properties, source as Properties);
+  for (const key of removed) delete (target as Properties)[key];
+  Object.assign(target, source);
+  return removed;
+}
+
+/** `held` brought up to `next` in place, its reading and derived values too. */
+function absorbDevice(held: StreamDevice, next: StreamDevice): StreamDevice {
+  const { reading, derived } = held;
+  assignInPlace(held, next);
+  if (reading && next.reading) {
+    assignInPlace(reading, next.reading);
+    held.reading = reading;
+  }
+  assignInPlace(derived, next.derived);
+  held.derived = derived;
+  return held;
+}
+
 function samePoint(feature: Feature, device: StreamDevice): boolean {
   const [lon, lat] = feature.geometry.coordinates as number[];
   return lon === device.lon && lat === device.lat;
@@ -311,7 +347,7 @@ function samePoint(feature: Feature, device: StreamDevice): boolean {
  * the properties to add.
  */
 class DiffBuilder {
-  private readonly diffs = new Map<LayerName, { add: Map<string, Feature>; update: Map<string, { feature: Feature; before: Properties; geometry: boolean }>; remove: Set<string> }>();
+  private readonly diffs = new Map<LayerName, { add: Map<string, Feature>; update: Map<string, { feature: Feature; removed: string[]; geometry: boolean }>; remove: Set<string> }>();
 
   private of(layer: LayerName) {
     let diff = this.diffs.get(layer);
@@ -325,15 +361,15 @@ class DiffBuilder {
     diff.add.set(feature.id, feature);
   }
 
-  /** `before`: the properties the map holds now, so that the ones gone from `feature` are removed. */
-  replace(layer: LayerName, feature: Feature, before: Properties, newGeometry?: Feature['geometry']): void {
+  /** `removed`: properties the map holds that `feature` no longer has. */
+  replace(layer: LayerName, feature: Feature, removed: string[], newGeometry?: Feature['geometry']): void {
     const diff = this.of(layer);
     if (diff.add.has(feature.id)) {
       diff.add.set(feature.id, feature);
       return;
     }
     const pending = diff.update.get(feature.id);
-    diff.update.set(feature.id, { feature, before: pending?.before ?? before, geometry: (pending?.geometry ?? false) || newGeometry !== undefined });
+    diff.update.set(feature.id, { feature, removed: pending ? [...pending.removed, ...removed] : removed, geometry: (pending?.geometry ?? false) || newGeometry !== undefined });
   }
 
   remove(layer: LayerName, id: string): void {
@@ -352,7 +388,7 @@ class DiffBuilder {
       if (diff.add.size) out.add = [...diff.add.values()] as GeoJSON.Feature[];
       if (diff.update.size) {
         out.update = [];
-        for (const { feature, before, geometry } of diff.update.values()) out.update.push(updateOf(feature, before, geometry));
+        for (const { feature, removed, geometry } of diff.update.values()) out.update.push(updateOf(feature, removed, geometry));
       }
       result[layer] = out;
     }
@@ -361,10 +397,10 @@ class DiffBuilder {
 }
 
 /** One feature's update, built in loops rather than through `Object.keys`/`entries` arrays: 250 of them a second. */
-function updateOf(feature: Feature, before: Properties, geometry: boolean): NonNullable<GeoJSONSourceDiff['update']>[number] {
+function updateOf(feature: Feature, removed: readonly string[], geometry: boolean): NonNullable<GeoJSONSourceDiff['update']>[number] {
   const update: NonNullable<GeoJSONSourceDiff['update']>[number] = { id: feature.id, addOrUpdateProperties: [] };
   if (geometry) update.newGeometry = feature.geometry as GeoJSON.Geometry;
-  for (const key in before) if (!(key in feature.properties)) (update.removeProperties ??= []).push(key);
+  for (const key of removed) if (!(key in feature.properties)) (update.removeProperties ??= []).push(key);
   for (const key in feature.properties) update.addOrUpdateProperties!.push({ key, value: feature.properties[key] });
   return update;
 }

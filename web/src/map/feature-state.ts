@@ -7,6 +7,7 @@
  */
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
 import type { FeatureCollection, LayerName, Properties } from '../api/types.js';
+import { bandKey } from '../layers/definitions.js';
 
 /** Per source, the only properties its layers' `filter` and `layout` may read (feature-state is for paint only). */
 export const TILED_KEYS: Partial<Record<LayerName, readonly string[]>> = {
@@ -47,6 +48,8 @@ export class TiledSource {
   private readonly states = new Map<string, Properties>();
   /** The optional keys painted now (`show`). */
   private readonly shown = new Set<string>();
+  /** Readings painted by band: the feature-state key of each, and the bands' lower bounds. */
+  private readonly banded: Map<string, { key: string; bounds: readonly number[] }>;
 
   /**
    * `painted`: the feature-state keys the layers read (`paintedKeys`); the other values stay off the map.
@@ -57,7 +60,10 @@ export class TiledSource {
     readonly keys: readonly string[],
     private readonly painted: ReadonlySet<string>,
     private readonly optional: ReadonlySet<string> = new Set(),
-  ) {}
+    bands: Record<string, readonly number[]> = {},
+  ) {
+    this.banded = new Map(Object.entries(bands).map(([key, bounds]) => [key, { key: bandKey(key), bounds }]));
+  }
 
   /** A key without a value (null: removed) is left out, so that `['has', key]` filters stay true to the data. */
   tiled(properties: Properties): Properties {
@@ -94,10 +100,12 @@ export class TiledSource {
     let held = this.states.get(id);
     if (!held) this.states.set(id, (held = {}));
     let changed: Properties | undefined;
-    for (const key in properties) {
+    for (const reading in properties) {
+      const banded = this.banded.get(reading);
+      const key = banded ? banded.key : reading;
       const painted = this.painted.has(key) || this.shown.has(key);
       if (!painted && !this.optional.has(key)) continue;
-      const value = properties[key];
+      const value = banded ? bandOf(properties[reading], banded.bounds) : properties[reading];
       this.stateKeys.add(key);
       if (held[key] === value || (value === null && held[key] === undefined)) continue;
       held[key] = value;
@@ -124,6 +132,14 @@ export class TiledSource {
     this.features.delete(id);
     this.states.delete(id);
   }
+}
+
+/** The index of the band a reading falls in (below the first bound: the first), or null for no number. */
+function bandOf(value: Properties[string], bounds: readonly number[]): number | null {
+  if (typeof value !== 'number') return null;
+  let band = 0;
+  while (band + 1 < bounds.length && value >= bounds[band + 1]!) band += 1;
+  return band;
 }
 
 function setState(states: FeatureStates, id: string, state: Properties | undefined): void {

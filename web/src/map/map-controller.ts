@@ -7,7 +7,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { GeoJSONSource, MapGeoJSONFeature } from 'maplibre-gl';
 import type { FeatureCollection, LayerName, Properties } from '../api/types.js';
 import { addIncidentIcons } from '../incidents/icons.js';
-import { interactiveLayers, LABEL_MINZOOM, layerGroups, type LayerGroup } from '../layers/definitions.js';
+import { interactiveLayers, LABEL_MINZOOM, layerGroups, PAINTED_BANDS, type LayerGroup } from '../layers/definitions.js';
 import type { FreshIncident, SourceDiffs } from '../live/live-store.js';
 import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
@@ -89,12 +89,12 @@ export class MapController {
     const painted = paintedKeys(this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)));
     // A zone colouring is painted only while chosen (`setChoropleth`).
     const colourings = paintedKeys(Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth)));
-    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted, source === 'zones' ? colourings : undefined)]));
+    this.tiled = new Map(Object.entries(TILED_KEYS).map(([source, keys]) => [source as LayerName, new TiledSource(keys, painted, source === 'zones' ? colourings : undefined, PAINTED_BANDS[source as LayerName])]));
     const ours = baseStyle();
     // Without its sea and river, our base map has nothing to draw before the city's data (the land is the
     // zones), yet each frame of it held the main thread for the software GPU while the page started: the map
     // gets its style with the first data. A city's own style is loaded from the start, since it draws on its own.
-    if (!options.styleUrl) this.heldStyle = { ...ours, layers: ours.layers.map((layer) => this.hiddenUntilZones(this.labelled(layer))) };
+    if (!options.styleUrl) this.heldStyle = this.withOurs(ours);
     this.map = new maplibregl.Map({
       container: options.container,
       style: options.styleUrl ?? undefined,
@@ -160,7 +160,42 @@ export class MapController {
     this.heldStyle = undefined;
   }
 
-  /** Our sources and layers on top of whatever base style loaded (ours, or a city's own). */
+  /**
+   * The built-in base map with our sources and layers in it, so that the map takes them as one style: added
+   * one by one, each layer and source was checked against the whole style serialized again (a tenth of a
+   * second of main thread in software WebGL's slow starts, all before the first data could be drawn).
+   */
+  private withOurs(base: maplibregl.StyleSpecification): maplibregl.StyleSpecification {
+    const sources: maplibregl.StyleSpecification['sources'] = { ...base.sources };
+    for (const [id, source] of this.ourSources()) sources[id] ??= source;
+    const layers = base.layers.map((layer) => this.hiddenUntilZones(this.labelled(layer)));
+    for (const [layer, before] of this.ourLayers()) {
+      const at = before ? layers.findIndex((candidate) => candidate.id === before) : -1;
+      layers.splice(at < 0 ? layers.length : at, 0, layer);
+    }
+    return { ...base, sources, layers };
+  }
+
+  private ourSources(): [string, maplibregl.GeoJSONSourceSpecification][] {
+    return [
+      ['zones', { type: 'geojson', data: EMPTY, promoteId: 'id' }],
+      ...OWN_SOURCES.map((source): [string, maplibregl.GeoJSONSourceSpecification] => [source, { type: 'geojson', data: EMPTY, promoteId: 'id', ...bufferFor(source) }]),
+      ['zone-labels', { type: 'geojson', data: EMPTY, ...bufferFor('zone-labels') }],
+    ];
+  }
+
+  /** Each of our layers as added to the map, and the base map's layer it goes under, if any. */
+  private ourLayers(): [maplibregl.LayerSpecification, string | undefined][] {
+    return this.groups.flatMap((group) =>
+      group.layers.map((layer): [maplibregl.LayerSpecification, string | undefined] => [
+        this.labelled({ ...layer, layout: { ...layer.layout, visibility: this.visibility(group) } } as maplibregl.LayerSpecification),
+        // A zone colouring goes under the river and coast of our own base map, so that water stays water.
+        layer.id === 'zone-fill' ? 'river' : undefined,
+      ]),
+    );
+  }
+
+  /** Our sources and layers on top of whatever base style loaded (ours has them already, see `withOurs`). */
   private install(): void {
     if (this.options.styleUrl) {
       this.map.setFontFaces({ ...(this.map.getFontFaces() ?? {}), ...fontFaces() });
@@ -171,18 +206,10 @@ export class MapController {
       }
       for (const id of this.textSizes.keys()) this.map.setLayoutProperty(id, 'text-size', scaleSize(this.textSizes.get(id)!, this.scale));
       for (const id of NAMED_LABELS) if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'text-field', nameField(this.language));
+      for (const [id, source] of this.ourSources()) if (!this.map.getSource(id)) this.map.addSource(id, source);
+      for (const [layer, before] of this.ourLayers()) this.map.addLayer(layer, before && this.map.getLayer(before) ? before : undefined);
     }
-    if (!this.map.getSource('zones')) this.map.addSource('zones', { type: 'geojson', data: EMPTY, promoteId: 'id' });
-    for (const source of OWN_SOURCES) this.map.addSource(source, { type: 'geojson', data: EMPTY, promoteId: 'id', ...bufferFor(source) });
-    this.map.addSource('zone-labels', { type: 'geojson', data: EMPTY, ...bufferFor('zone-labels') });
     addIncidentIcons(this.map);
-    for (const group of this.groups) {
-      for (const layer of group.layers) {
-        // A zone colouring goes under the river and coast of our own base map, so that water stays water.
-        const before = layer.id === 'zone-fill' && this.map.getLayer('river') ? 'river' : undefined;
-        this.map.addLayer(this.labelled({ ...layer, layout: { ...layer.layout, visibility: this.visibility(group) } } as maplibregl.LayerSpecification), before);
-      }
-    }
     this.installed = true;
     this.scaleLabels();
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureCollection } from '../../src/api/types.js';
-import { layerGroups } from '../../src/layers/definitions.js';
+import { layerGroups, PAINTED_BANDS } from '../../src/layers/definitions.js';
 import { paintedKeys, splitCollection, splitDiff, TILED_KEYS, TiledSource } from '../../src/map/feature-state.js';
 
 const painted = paintedKeys(layerGroups().flatMap((group) => group.layers.map((layer) => layer.paint)));
@@ -60,5 +60,20 @@ describe('live values through feature-state', () => {
     const removal = splitDiff({ remove: ['air-1'] }, source);
     expect(removal.removed).toEqual(['air-1']);
     expect(removal.tiles?.remove).toEqual(['air-1']);
+  });
+
+  it('gives the map the band of a reading coloured by band, so a level within its band changes nothing', () => {
+    const source = new TiledSource(TILED_KEYS.environment!, painted, undefined, PAINTED_BANDS.environment);
+    const noise = (LAeq: unknown): FeatureCollection => ({
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', id: 'noise-1', geometry: point, properties: { id: 'noise-1', kind: 'noise', LAeq } }],
+    });
+    expect(splitCollection(noise(58), source).states.get('noise-1')).toEqual({ LAeqBand: 1 });
+    const level = (value: unknown) => splitDiff({ update: [{ id: 'noise-1', addOrUpdateProperties: [{ key: 'LAeq', value }] }] }, source).states.get('noise-1');
+    expect(level(66)).toBeUndefined();
+    expect(level(70)).toEqual({ LAeqBand: 2 });
+    expect(level(95)).toEqual({ LAeqBand: 3 });
+    expect(level(-3)).toEqual({ LAeqBand: 0 });
+    expect(level(null)).toEqual({ LAeqBand: null });
   });
 });
