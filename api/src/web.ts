@@ -3,6 +3,7 @@
  * handler in errors.ts) so that the console's own routes survive a reload. Before the console is built,
  * `/` says so and links the docs.
  */
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
@@ -23,5 +24,9 @@ export function webRoutes(webDir: string | undefined) {
     }
     // Files are looked up at each request, so a rebuilt console is served without restarting the api.
     await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: true, index: 'index.html' });
+    // The build names each asset by its content, so a browser may keep one for good: a reload at the operations
+    // centre then asks only for index.html, and the map's fonts, which the page has already loaded, are not
+    // asked again. index.html itself stays revalidated, so a rebuilt console is seen at the next load.
+    await app.register(fastifyStatic, { root: join(webDir, 'assets'), prefix: '/assets/', wildcard: true, decorateReply: false, maxAge: '365d', immutable: true });
   });
 }

@@ -24,7 +24,10 @@ describe('the console at /', () => {
     const page = await fetch(`${stack.baseUrl}/`);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('<title>console</title>');
-    expect(await (await fetch(`${stack.baseUrl}/assets/app-1.js`)).text()).toBe('console.log(1)');
+    const asset = await fetch(`${stack.baseUrl}/assets/app-1.js`);
+    expect(await asset.text()).toBe('console.log(1)');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(page.headers.get('cache-control')).toBe('public, max-age=0');
     const deepLink = await fetch(`${stack.baseUrl}/history`, { headers: { accept: 'text/html' } });
     expect(await deepLink.text()).toContain('<title>console</title>');
 

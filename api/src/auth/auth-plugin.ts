@@ -23,9 +23,9 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 /**
  * Routes that plugins add without a say in their options, all public by nature: the API reference
- * (swagger-ui), the console's static files and CORS preflights. Every other route must declare its access.
+ * (swagger-ui), the console's static files (its built assets apart) and CORS preflights. Every other route must declare its access.
  */
-const PLUGIN_ROUTES = [/^\/docs(\/|$)/, /^\/\*?$/, /^\*$/];
+const PLUGIN_ROUTES = [/^\/docs(\/|$)/, /^\/\*?$/, /^\/assets\/\*?$/, /^\*$/];
 
 export interface RouteAccess {
   method: string;
