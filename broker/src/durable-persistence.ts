@@ -104,10 +104,10 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     void this.#append(setRecord(keyOf(OUTGOING, client.id, seq), encodeValue(queue.get(seq) as AedesPacket)));
   }
 
-  override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket | undefined> {
-    const cleared = this.outgoingQueue(client.id).clear(packet.messageId);
+  override outgoingCleared(clientId: string, messageId: number | undefined): AedesPacket | undefined {
+    const cleared = this.outgoingQueues().get(clientId)?.clear(messageId);
     if (!cleared) return undefined;
-    void this.#append(deleteRecord(keyOf(OUTGOING, client.id, cleared.seq)));
+    void this.#append(deleteRecord(keyOf(OUTGOING, clientId, cleared.seq)));
     return cleared.packet;
   }
 

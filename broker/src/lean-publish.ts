@@ -26,6 +26,7 @@ import type { Aedes, AuthorizePublishHandler, Client, PublishPacket } from 'aede
 import aedesPacket from 'aedes-packet';
 import type { AedesPacket } from 'aedes-packet';
 import { pubackPacket } from '@city/platform';
+import type { IndexedMemoryPersistence } from './memory-persistence.js';
 import { readPubackFrame, readPublishFrame, type PublishFrame } from './publish-frame.js';
 
 export interface LeanPublish {
@@ -54,7 +55,6 @@ interface BrokerInternals {
   persistence: {
     subscriptionsByTopic(topic: string): Promise<{ clientId: string }[]>;
     outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void>;
-    outgoingClearMessageId(client: Client, packet: { messageId: number }): Promise<AedesPacket | undefined>;
   };
   maxTopicLevels: number;
   published(packet: PublishPacket, client: Client, done: () => void): void;
@@ -72,7 +72,7 @@ const noop = () => undefined;
  * `authorize` is the broker's rule for a PUBLISH as it was before anything wrapped it; `aedesStoring` tells a client
  * with a PUBLISH on aedes' path still being stored (acknowledge-after-store.ts), whose next ones are left to aedes.
  */
-export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHandler, aedesStoring: (client: Client) => boolean): LeanPublish {
+export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence, authorize: AuthorizePublishHandler, aedesStoring: (client: Client) => boolean): LeanPublish {
   const internals = broker as unknown as BrokerInternals;
   const { mq } = internals;
   const pending = new WeakMap<Socket, Pending>();
@@ -130,10 +130,7 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
 
   /** A subscriber's PUBACK, as aedes' handler takes it: the message leaves the subscriber's queue. */
   const acknowledged = (client: ClientInternals, messageId: number) => {
-    internals.persistence.outgoingClearMessageId(client, { messageId }).then(
-      (original) => void broker.emit('ack', original, client),
-      (error: Error) => void client.emit('error', error),
-    );
+    broker.emit('ack', store.outgoingCleared(client.id, messageId), client);
   };
 
   const afterStored = (socket: Socket, then: () => void) => {

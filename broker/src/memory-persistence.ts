@@ -100,10 +100,7 @@ export class OutgoingQueue {
   update(packet: AedesPacket): number {
     const seq = this.originOf(packet);
     if (seq !== undefined) {
-      const entry = this.entries.get(seq) as AedesPacket;
-      this.unindex(entry.messageId, seq);
-      entry.messageId = packet.messageId;
-      this.index(packet.messageId, seq);
+      this.renumber(seq, packet.messageId);
       return seq;
     }
     const sameId = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId);
@@ -115,6 +112,21 @@ export class OutgoingQueue {
       return sameId;
     }
     throw new Error('no such packet');
+  }
+
+  /** Records the packet identifier a queued PUBLISH was sent with, as update() does; false when no entry is that message. */
+  sent(brokerId: string, brokerCounter: number, messageId: number): boolean {
+    const seq = this.byOrigin.get(brokerId)?.get(brokerCounter);
+    if (seq === undefined) return false;
+    this.renumber(seq, messageId);
+    return true;
+  }
+
+  private renumber(seq: number, messageId: number | undefined): void {
+    const entry = this.entries.get(seq) as AedesPacket;
+    this.unindex(entry.messageId, seq);
+    entry.messageId = messageId;
+    this.index(messageId, seq);
   }
 
   /** Removes and returns the oldest message sent with this identifier, with its place in the queue. */
@@ -273,13 +285,32 @@ export class IndexedMemoryPersistence extends StockMemoryPersistence {
   }
 
   override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket | undefined> {
-    return this.#outgoing.get(client.id)?.clear(packet.messageId)?.packet;
+    return this.outgoingCleared(client.id, packet.messageId);
+  }
+
+  /**
+   * outgoingUpdate for a QoS 1 PUBLISH sent to a connected client, answered at once (lean-delivery.ts): false when
+   * the client's queue does not hold that message. The durable store logs no such update (see its outgoingUpdate).
+   */
+  outgoingSent(clientId: string, brokerId: string, brokerCounter: number, messageId: number): boolean {
+    return this.#outgoing.get(clientId)?.sent(brokerId, brokerCounter, messageId) ?? false;
+  }
+
+  /** outgoingClearMessageId answered at once (lean-publish.ts takes a subscriber's PUBACK with it). */
+  outgoingCleared(clientId: string, messageId: number | undefined): AedesPacket | undefined {
+    return this.#outgoing.get(clientId)?.clear(messageId)?.packet;
   }
 
   override outgoingStream(client: Client): Readable {
     // A copy: the queue changes while aedes replays it to a reconnecting client.
     return Readable.from(this.#outgoing.get(client.id)?.snapshot() ?? []);
   }
+}
+
+/** The indexed store a broker's persistence is or wraps (the memory and the durable store); undefined for any other. */
+export function indexedStoreOf(persistence: unknown): IndexedMemoryPersistence | undefined {
+  const store = persistence instanceof CallBackPersistence ? (persistence as unknown as { asyncPersistence: unknown }).asyncPersistence : persistence;
+  return store instanceof IndexedMemoryPersistence ? store : undefined;
 }
 
 /** The broker's store when nothing must outlive it (BROKER_STORE=memory): aedes' callback interface over the indexed store. */
