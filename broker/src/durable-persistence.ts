@@ -11,7 +11,7 @@ import type { Client } from 'aedes';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
 import { IndexedMemoryPersistence } from './memory-persistence.js';
 import { decodeValue, encodeValue } from './stored-value.js';
-import { WriteAheadLog, deleteRecord, setRecord, type LiveRecords } from './write-ahead-log.js';
+import { WriteAheadLog, deleteRecord, setRecord, type CommitWaiter, type LiveRecords } from './write-ahead-log.js';
 
 type AedesPacket = AnyAedesPacket & { messageId?: number; brokerId?: string };
 type Subscription = { topic: string; qos: number };
@@ -81,15 +81,17 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     await this.outgoingEnqueueCombi([sub], packet);
   }
 
-  override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
-    if (subs.length === 0) return;
-    let committed: Promise<void> | undefined;
-    for (const sub of subs) {
-      const { seq, stored } = this.outgoingQueue(sub.clientId).enqueue(packet);
-      committed = this.#append(setRecord(keyOf(OUTGOING, sub.clientId, seq), encodeValue(stored)));
+  protected override enqueueFor(subs: readonly { clientId: string }[], packet: AedesPacket, waiter: CommitWaiter): void {
+    if (subs.length === 0) return waiter.committed();
+    const last = subs.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const { clientId } = subs[i] as { clientId: string };
+      const { seq, stored } = this.outgoingQueue(clientId).enqueue(packet);
+      const record = setRecord(keyOf(OUTGOING, clientId, seq), encodeValue(stored));
+      // One group commit carries them all: the last record's waiter waits for every one.
+      if (i < last) void this.#append(record);
+      else (this.#log as WriteAheadLog).appendFor(record, waiter);
     }
-    // One group commit carries them all: the last write's promise is theirs too.
-    await committed;
   }
 
   /**

@@ -12,6 +12,7 @@ import type { Client } from 'aedes';
 import aedesPacket from 'aedes-packet';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
 import type { AedesPersistence } from 'aedes-persistence';
+import type { CommitWaiter } from './write-ahead-log.js';
 
 /** The stock store's methods used here and by the durable store (aedes-persistence publishes no types for its parts). */
 interface StockStore {
@@ -276,8 +277,26 @@ export class IndexedMemoryPersistence extends StockMemoryPersistence {
     this.outgoingQueue(sub.clientId).enqueue(packet);
   }
 
-  override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
+  override outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueueFor(subs, packet, { committed: (error) => (error ? reject(error) : resolve()) }));
+  }
+
+  /**
+   * outgoingEnqueueCombi for a message to `topic`, without its promises (lean-publish.ts): false, doing nothing, while
+   * the topic's persistent subscribers are not known (the caller asks for them as aedes does); else the message is
+   * queued for each of them and `waiter` is told once it is stored.
+   */
+  enqueueForTopic(topic: string, packet: AedesPacket, waiter: CommitWaiter): boolean {
+    const subscribers = this.#subscribersOf.get(topic);
+    if (!subscribers) return false;
+    this.enqueueFor(subscribers, packet, waiter);
+    return true;
+  }
+
+  /** In memory the message is stored once queued: the waiter is told at once. */
+  protected enqueueFor(subs: readonly { clientId: string }[], packet: AedesPacket, waiter: CommitWaiter): void {
     for (const sub of subs) this.outgoingQueue(sub.clientId).enqueue(packet);
+    waiter.committed();
   }
 
   override async outgoingUpdate(client: Client, packet: AedesPacket): Promise<void> {

@@ -64,9 +64,50 @@ function replay(file: Buffer): LiveRecords {
   return live;
 }
 
+/** Told once the record it waits for is on the disk, or why it never will be. */
+export interface CommitWaiter {
+  committed(error?: Error): void;
+}
+
+/** The records of one group commit and who waits for them: a promise for each append(), made once per group. */
+class Batch {
+  readonly waiters: CommitWaiter[] = [];
+  private settled: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
+
+  get promise(): Promise<void> {
+    if (!this.settled) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<void>((ok, fail) => {
+        resolve = ok;
+        reject = fail;
+      });
+      // As in refused(): a write nobody waits on must not be an unhandled rejection.
+      promise.catch(() => undefined);
+      this.settled = { promise, resolve, reject };
+    }
+    return this.settled.promise;
+  }
+
+  /** The waiters are told from a task of their own, as a promise's would be: what they do is no part of the commit. */
+  resolve(): void {
+    this.settled?.resolve();
+    if (this.waiters.length > 0) queueMicrotask(() => this.tell());
+  }
+
+  reject(error: Error): void {
+    this.settled?.reject(error);
+    if (this.waiters.length > 0) queueMicrotask(() => this.tell(error));
+  }
+
+  private tell(error?: Error): void {
+    for (const waiter of this.waiters) waiter.committed(error);
+  }
+}
+
 export class WriteAheadLog {
   private pending: Buffer[] = [];
-  private batch: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
+  private batch: Batch | undefined;
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
@@ -106,20 +147,29 @@ export class WriteAheadLog {
   /** Appends a record; the promise resolves once it is on the disk. */
   append(record: Buffer): Promise<void> {
     if (this.failure || this.closed) return refused(this.failure ?? new Error('the store is closed'));
+    return this.group(record).promise;
+  }
+
+  /**
+   * append() without a promise, for a record written per message: `waiter` is told once the record is on the disk,
+   * after the waiters of the records appended before it, and never synchronously.
+   */
+  appendFor(record: Buffer, waiter: CommitWaiter): void {
+    if (this.failure || this.closed) {
+      const error = this.failure ?? new Error('the store is closed');
+      queueMicrotask(() => waiter.committed(error));
+      return;
+    }
+    this.group(record).waiters.push(waiter);
+  }
+
+  private group(record: Buffer): Batch {
     this.pending.push(record);
     if (!this.batch) {
-      let resolve!: () => void;
-      let reject!: (error: Error) => void;
-      const promise = new Promise<void>((ok, fail) => {
-        resolve = ok;
-        reject = fail;
-      });
-      // As in refused(): a write nobody waits on must not be an unhandled rejection.
-      promise.catch(() => undefined);
-      this.batch = { promise, resolve, reject };
+      this.batch = new Batch();
       this.flushing ??= new Promise((next) => setImmediate(next)).then(() => this.flush());
     }
-    return this.batch.promise;
+    return this.batch;
   }
 
   /** Waits for every appended record to be on the disk, then closes the file. */
@@ -133,7 +183,7 @@ export class WriteAheadLog {
 
   private async flush(): Promise<void> {
     while (this.batch) {
-      const { resolve, reject } = this.batch;
+      const batch = this.batch;
       const records = this.pending;
       this.batch = undefined;
       this.pending = [];
@@ -146,12 +196,13 @@ export class WriteAheadLog {
           await this.handle.datasync();
           this.fileBytes += bytes;
         }
-        resolve();
       } catch (error) {
         // A log that failed a write may end in a torn record; nothing more goes in after it.
         this.failure ??= error as Error;
-        reject(this.failure);
+        batch.reject(this.failure);
+        continue;
       }
+      batch.resolve();
     }
     this.flushing = undefined;
   }
