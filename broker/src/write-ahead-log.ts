@@ -23,22 +23,29 @@ const COMPACT_RATIO = 4;
 export type LiveRecords = Map<string, Buffer>;
 
 export function setRecord(key: string, value: Buffer): Buffer {
-  return frame(SET, key, value);
+  return frame(SET, key, value, value.length, copyValue);
+}
+
+/** A set record whose value `writeValue` encodes in place (`valueBytes` long): a value written once, not encoded and then copied. */
+export function setRecordWith<T>(key: string, value: T, valueBytes: number, writeValue: (value: T, target: Buffer, offset: number) => void): Buffer {
+  return frame(SET, key, value, valueBytes, writeValue);
 }
 
 export function deleteRecord(key: string): Buffer {
-  return frame(DELETE, key, undefined);
+  return frame(DELETE, key, undefined, 0, undefined);
 }
 
-function frame(op: number, key: string, value: Buffer | undefined): Buffer {
+const copyValue = (value: Buffer, target: Buffer, offset: number) => void value.copy(target, offset);
+
+function frame<T>(op: number, key: string, value: T, valueBytes: number, writeValue: ((value: T, target: Buffer, offset: number) => void) | undefined): Buffer {
   const keyBytes = Buffer.byteLength(key);
-  const bodyBytes = 3 + keyBytes + (value?.length ?? 0);
+  const bodyBytes = 3 + keyBytes + valueBytes;
   const record = Buffer.allocUnsafe(HEADER_BYTES + bodyBytes);
   record.writeUInt32LE(bodyBytes, 0);
   record[HEADER_BYTES] = op;
   record.writeUInt16LE(keyBytes, HEADER_BYTES + 1);
   record.write(key, HEADER_BYTES + 3, 'utf8');
-  value?.copy(record, HEADER_BYTES + 3 + keyBytes);
+  writeValue?.(value, record, HEADER_BYTES + 3 + keyBytes);
   record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
   return record;
 }
