@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Client } from 'aedes';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
 import { IndexedMemoryPersistence } from './memory-persistence.js';
-import { decodeValue, encodeValue } from './stored-value.js';
-import { WriteAheadLog, deleteRecord, setRecord, type LiveRecords } from './write-ahead-log.js';
+import { decodeValue, valueRecord } from './stored-value.js';
+import { WriteAheadLog, deleteRecord, type CommitWaiter, type LiveRecords } from './write-ahead-log.js';
 
 type AedesPacket = AnyAedesPacket & { messageId?: number; brokerId?: string };
 type Subscription = { topic: string; qos: number };
@@ -24,6 +24,8 @@ const WILL = 'w';
 const INCOMING = 'i';
 const OUTGOING = 'o';
 const keyOf = (...parts: (string | number)[]) => parts.join(SEP);
+/** keyOf(OUTGOING, clientId, seq), made for every message the broker queues. */
+const outgoingKey = (clientId: string, seq: number) => `${OUTGOING}${SEP}${clientId}${SEP}${seq}`;
 
 export const STORE_FILE = 'broker-store.log';
 
@@ -81,15 +83,17 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     await this.outgoingEnqueueCombi([sub], packet);
   }
 
-  override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
-    if (subs.length === 0) return;
-    let committed: Promise<void> | undefined;
-    for (const sub of subs) {
-      const { seq, stored } = this.outgoingQueue(sub.clientId).enqueue(packet);
-      committed = this.#append(setRecord(keyOf(OUTGOING, sub.clientId, seq), encodeValue(stored)));
+  protected override enqueueFor(subs: readonly { clientId: string }[], packet: AedesPacket, waiter: CommitWaiter): void {
+    if (subs.length === 0) return waiter.committed();
+    const last = subs.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const { clientId } = subs[i] as { clientId: string };
+      const { seq, stored } = this.outgoingQueue(clientId).enqueue(packet);
+      const record = valueRecord(outgoingKey(clientId, seq), stored);
+      // One group commit carries them all: the last record's waiter waits for every one.
+      if (i < last) void this.#append(record);
+      else (this.#log as WriteAheadLog).appendFor(record, waiter);
     }
-    // One group commit carries them all: the last write's promise is theirs too.
-    await committed;
   }
 
   /**
@@ -101,13 +105,13 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     const queue = this.outgoingQueue(client.id);
     const seq = queue.update(packet);
     if (packet.cmd === 'publish' && (packet as { qos?: number }).qos !== 2) return;
-    void this.#append(setRecord(keyOf(OUTGOING, client.id, seq), encodeValue(queue.get(seq) as AedesPacket)));
+    void this.#append(valueRecord(outgoingKey(client.id, seq), queue.get(seq) as AedesPacket));
   }
 
-  override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket | undefined> {
-    const cleared = this.outgoingQueue(client.id).clear(packet.messageId);
+  override outgoingCleared(clientId: string, messageId: number | undefined): AedesPacket | undefined {
+    const cleared = this.outgoingQueues().get(clientId)?.clear(messageId);
     if (!cleared) return undefined;
-    void this.#append(deleteRecord(keyOf(OUTGOING, client.id, cleared.seq)));
+    void this.#append(deleteRecord(outgoingKey(clientId, cleared.seq)));
     return cleared.packet;
   }
 
@@ -151,7 +155,7 @@ export class DurablePersistence extends IndexedMemoryPersistence {
 
   #set(key: string, value: object): Promise<void> {
     this.#live.set(key, value);
-    return this.#append(setRecord(key, encodeValue(value)));
+    return this.#append(valueRecord(key, value));
   }
 
   #delete(key: string): Promise<void> {
@@ -170,9 +174,9 @@ export class DurablePersistence extends IndexedMemoryPersistence {
   }
 
   *#snapshot(): Iterable<Buffer> {
-    for (const [key, value] of this.#live) yield setRecord(key, encodeValue(value));
+    for (const [key, value] of this.#live) yield valueRecord(key, value);
     for (const [clientId, queue] of this.outgoingQueues()) {
-      for (const [seq, packet] of queue.placed()) yield setRecord(keyOf(OUTGOING, clientId, seq), encodeValue(packet));
+      for (const [seq, packet] of queue.placed()) yield valueRecord(outgoingKey(clientId, seq), packet);
     }
   }
 

@@ -26,6 +26,8 @@ import type { Aedes, AuthorizePublishHandler, Client, PublishPacket } from 'aede
 import aedesPacket from 'aedes-packet';
 import type { AedesPacket } from 'aedes-packet';
 import { pubackPacket } from '@city/platform';
+import type { IndexedMemoryPersistence } from './memory-persistence.js';
+import type { CommitWaiter } from './write-ahead-log.js';
 import { readPubackFrame, readPublishFrame, type PublishFrame } from './publish-frame.js';
 
 export interface LeanPublish {
@@ -38,6 +40,8 @@ export interface LeanPublish {
 /** A connection's QoS 1 messages taken and not yet stored, and what waits for them. */
 interface Pending {
   count: number;
+  /** Of those, the ones whose topic's subscribers were asked of the store's trie: what follows waits its turn behind them. */
+  asking: number;
   waiting: (() => void)[];
 }
 
@@ -51,11 +55,6 @@ interface ClientInternals extends Client {
 
 interface BrokerInternals {
   mq: { emit(message: AedesPacket, done?: () => void): unknown };
-  persistence: {
-    subscriptionsByTopic(topic: string): Promise<{ clientId: string }[]>;
-    outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void>;
-    outgoingClearMessageId(client: Client, packet: { messageId: number }): Promise<AedesPacket | undefined>;
-  };
   maxTopicLevels: number;
   published(packet: PublishPacket, client: Client, done: () => void): void;
 }
@@ -72,7 +71,7 @@ const noop = () => undefined;
  * `authorize` is the broker's rule for a PUBLISH as it was before anything wrapped it; `aedesStoring` tells a client
  * with a PUBLISH on aedes' path still being stored (acknowledge-after-store.ts), whose next ones are left to aedes.
  */
-export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHandler, aedesStoring: (client: Client) => boolean): LeanPublish {
+export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence, authorize: AuthorizePublishHandler, aedesStoring: (client: Client) => boolean): LeanPublish {
   const internals = broker as unknown as BrokerInternals;
   const { mq } = internals;
   const pending = new WeakMap<Socket, Pending>();
@@ -98,6 +97,33 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
     broker.emit('publish', packet, client);
   };
 
+  /** A message taken, waiting for the store: one object per message rather than a chain of promises and closures. */
+  class Storing implements CommitWaiter {
+    constructor(
+      private readonly socket: Socket,
+      private readonly state: Pending,
+      private readonly client: ClientInternals,
+      private readonly packet: PublishPacket,
+      private readonly message: AedesPacket,
+    ) {}
+
+    /** The store's answer for a message whose subscribers the trie was asked for. */
+    answered(error?: Error): void {
+      this.state.asking--;
+      this.committed(error);
+    }
+
+    committed(error?: Error): void {
+      // Not stored, so not acknowledged: the connection closes and the device sends the message again.
+      if (error) this.client.emit('error', error);
+      else {
+        route(this.client, this.packet, this.message);
+        acknowledge(this.socket, this.client, this.packet.messageId as number);
+      }
+      settle(this.socket);
+    }
+  }
+
   const publish = (socket: Socket, client: ClientInternals, frame: PublishFrame) => {
     const packet = { cmd: 'publish', topic: frame.topic, payload: frame.payload, qos: 1, retain: false, dup: frame.dup, messageId: frame.messageId } as PublishPacket;
     authorize.call(broker, client, packet, (error) => {
@@ -106,34 +132,30 @@ export function createLeanPublish(broker: Aedes, authorize: AuthorizePublishHand
       // A dropped message is re-addressed where no subscription reaches: acknowledged, routed nowhere.
       if (packet.topic !== frame.topic) return acknowledge(socket, client, frame.messageId);
       const message = new Packet(packet, broker);
-      const state = pending.get(socket) ?? { count: 0, waiting: [] };
-      pending.set(socket, state);
+      let state = pending.get(socket);
+      if (!state) {
+        state = { count: 0, asking: 0, waiting: [] };
+        pending.set(socket, state);
+      }
       state.count++;
-      const { persistence } = internals;
-      persistence
+      const storing = new Storing(socket, state, client, packet, message);
+      // The subscribers of a topic are known once asked for, until a subscription changes; the store queues the
+      // messages in the order it is given them, so none goes ahead of one of the device's still being asked for.
+      if (state.asking === 0 && store.enqueueForTopic(frame.topic, message, storing)) return;
+      state.asking++;
+      store
         .subscriptionsByTopic(frame.topic)
-        .then((subs) => persistence.outgoingEnqueueCombi(subs, message))
+        .then((subs) => store.outgoingEnqueueCombi(subs, message))
         .then(
-          () => {
-            route(client, packet, message);
-            acknowledge(socket, client, frame.messageId);
-            settle(socket);
-          },
-          // Not stored, so not acknowledged: the connection closes and the device sends the message again.
-          (storeError: Error) => {
-            client.emit('error', storeError);
-            settle(socket);
-          },
+          () => storing.answered(),
+          (storeError: Error) => storing.answered(storeError),
         );
     });
   };
 
   /** A subscriber's PUBACK, as aedes' handler takes it: the message leaves the subscriber's queue. */
   const acknowledged = (client: ClientInternals, messageId: number) => {
-    internals.persistence.outgoingClearMessageId(client, { messageId }).then(
-      (original) => void broker.emit('ack', original, client),
-      (error: Error) => void client.emit('error', error),
-    );
+    broker.emit('ack', store.outgoingCleared(client.id, messageId), client);
   };
 
   const afterStored = (socket: Socket, then: () => void) => {

@@ -12,6 +12,7 @@ import type { Client } from 'aedes';
 import aedesPacket from 'aedes-packet';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
 import type { AedesPersistence } from 'aedes-persistence';
+import type { CommitWaiter } from './write-ahead-log.js';
 
 /** The stock store's methods used here and by the durable store (aedes-persistence publishes no types for its parts). */
 interface StockStore {
@@ -100,10 +101,7 @@ export class OutgoingQueue {
   update(packet: AedesPacket): number {
     const seq = this.originOf(packet);
     if (seq !== undefined) {
-      const entry = this.entries.get(seq) as AedesPacket;
-      this.unindex(entry.messageId, seq);
-      entry.messageId = packet.messageId;
-      this.index(packet.messageId, seq);
+      this.renumber(seq, packet.messageId);
       return seq;
     }
     const sameId = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId);
@@ -115,6 +113,21 @@ export class OutgoingQueue {
       return sameId;
     }
     throw new Error('no such packet');
+  }
+
+  /** Records the packet identifier a queued PUBLISH was sent with, as update() does; false when no entry is that message. */
+  sent(brokerId: string, brokerCounter: number, messageId: number): boolean {
+    const seq = this.byOrigin.get(brokerId)?.get(brokerCounter);
+    if (seq === undefined) return false;
+    this.renumber(seq, messageId);
+    return true;
+  }
+
+  private renumber(seq: number, messageId: number | undefined): void {
+    const entry = this.entries.get(seq) as AedesPacket;
+    this.unindex(entry.messageId, seq);
+    entry.messageId = messageId;
+    this.index(messageId, seq);
   }
 
   /** Removes and returns the oldest message sent with this identifier, with its place in the queue. */
@@ -264,8 +277,26 @@ export class IndexedMemoryPersistence extends StockMemoryPersistence {
     this.outgoingQueue(sub.clientId).enqueue(packet);
   }
 
-  override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
+  override outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueueFor(subs, packet, { committed: (error) => (error ? reject(error) : resolve()) }));
+  }
+
+  /**
+   * outgoingEnqueueCombi for a message to `topic`, without its promises (lean-publish.ts): false, doing nothing, while
+   * the topic's persistent subscribers are not known (the caller asks for them as aedes does); else the message is
+   * queued for each of them and `waiter` is told once it is stored.
+   */
+  enqueueForTopic(topic: string, packet: AedesPacket, waiter: CommitWaiter): boolean {
+    const subscribers = this.#subscribersOf.get(topic);
+    if (!subscribers) return false;
+    this.enqueueFor(subscribers, packet, waiter);
+    return true;
+  }
+
+  /** In memory the message is stored once queued: the waiter is told at once. */
+  protected enqueueFor(subs: readonly { clientId: string }[], packet: AedesPacket, waiter: CommitWaiter): void {
     for (const sub of subs) this.outgoingQueue(sub.clientId).enqueue(packet);
+    waiter.committed();
   }
 
   override async outgoingUpdate(client: Client, packet: AedesPacket): Promise<void> {
@@ -273,13 +304,32 @@ export class IndexedMemoryPersistence extends StockMemoryPersistence {
   }
 
   override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket | undefined> {
-    return this.#outgoing.get(client.id)?.clear(packet.messageId)?.packet;
+    return this.outgoingCleared(client.id, packet.messageId);
+  }
+
+  /**
+   * outgoingUpdate for a QoS 1 PUBLISH sent to a connected client, answered at once (lean-delivery.ts): false when
+   * the client's queue does not hold that message. The durable store logs no such update (see its outgoingUpdate).
+   */
+  outgoingSent(clientId: string, brokerId: string, brokerCounter: number, messageId: number): boolean {
+    return this.#outgoing.get(clientId)?.sent(brokerId, brokerCounter, messageId) ?? false;
+  }
+
+  /** outgoingClearMessageId answered at once (lean-publish.ts takes a subscriber's PUBACK with it). */
+  outgoingCleared(clientId: string, messageId: number | undefined): AedesPacket | undefined {
+    return this.#outgoing.get(clientId)?.clear(messageId)?.packet;
   }
 
   override outgoingStream(client: Client): Readable {
     // A copy: the queue changes while aedes replays it to a reconnecting client.
     return Readable.from(this.#outgoing.get(client.id)?.snapshot() ?? []);
   }
+}
+
+/** The indexed store a broker's persistence is or wraps (the memory and the durable store); undefined for any other. */
+export function indexedStoreOf(persistence: unknown): IndexedMemoryPersistence | undefined {
+  const store = persistence instanceof CallBackPersistence ? (persistence as unknown as { asyncPersistence: unknown }).asyncPersistence : persistence;
+  return store instanceof IndexedMemoryPersistence ? store : undefined;
 }
 
 /** The broker's store when nothing must outlive it (BROKER_STORE=memory): aedes' callback interface over the indexed store. */

@@ -76,3 +76,31 @@ export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: 
     end,
   };
 }
+
+/**
+ * A QoS 1 PUBLISH as one Buffer, the bytes mqtt-packet writes for it (not retained; `dup` as given). `topicBytes`
+ * is the topic's UTF-8 length.
+ */
+export function publishFrame(topic: string, topicBytes: number, payload: Buffer, messageId: number, dup: boolean): Buffer {
+  const remaining = 2 + topicBytes + 2 + payload.length;
+  let lengthBytes = 1;
+  for (let rest = remaining >> 7; rest > 0; rest >>= 7) lengthBytes++;
+  const frame = Buffer.allocUnsafe(1 + lengthBytes + remaining);
+  frame[0] = (PUBLISH << 4) | QOS_1 | (dup ? DUP : 0);
+  let at = 1;
+  for (let rest = remaining; ; ) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    if (rest === 0) {
+      frame[at++] = byte;
+      break;
+    }
+    frame[at++] = byte | 0x80;
+  }
+  frame.writeUInt16BE(topicBytes, at);
+  at += 2;
+  at += frame.write(topic, at, 'utf8');
+  frame.writeUInt16BE(messageId, at);
+  payload.copy(frame, at + 2);
+  return frame;
+}

@@ -18,6 +18,8 @@ import { createPersistence } from './persistence.js';
 import { acknowledgeAfterStoring } from './acknowledge-after-store.js';
 import { InputGate } from './input-gate.js';
 import { createLeanPublish } from './lean-publish.js';
+import { deliverLean } from './lean-delivery.js';
+import { indexedStoreOf } from './memory-persistence.js';
 import { deliverInAnyOrder } from './delivery-order.js';
 import { backlogOf } from './message-queue.js';
 
@@ -58,7 +60,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   });
   const authorizePublish = broker.authorizePublish;
   const acknowledgements = acknowledgeAfterStoring(broker);
-  const lean = store.inProcess ? createLeanPublish(broker, authorizePublish, acknowledgements.storing) : undefined;
+  // Redis answers asynchronously, and from other brokers too: the lean paths are for the store in this process.
+  const indexed = store.inProcess ? indexedStoreOf((broker as unknown as { persistence: unknown }).persistence) : undefined;
+  const lean = indexed ? createLeanPublish(broker, indexed, authorizePublish, acknowledgements.storing) : undefined;
   const bus = (broker as unknown as { mq: MQEmitter }).mq;
   const gate = new InputGate(() => backlogOf(bus), BUS_BACKLOG_LIMIT);
 
@@ -86,7 +90,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     const limits = { maxPacketBytes: config.MQTT_MAX_PACKET_BYTES, maxQueuedBytes: config.MQTT_MAX_QUEUED_BYTES, stallMs: config.MQTT_STALL_MS };
     const connection = guardConnection(socket, limits, (reason) => rejectConnection(connection, reason), gate, lean);
     remotes.set(connection, socket.remoteAddress);
-    deliverInAnyOrder(broker, broker.handle(connection));
+    const client = broker.handle(connection);
+    deliverInAnyOrder(broker, client);
+    if (indexed) deliverLean(broker, client, indexed);
   };
 
   const servers: Server[] = [];

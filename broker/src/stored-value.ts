@@ -6,6 +6,8 @@
  * through the broker is written once, and JSON's string, the object spread around it and their garbage were most
  * of the cost of writing it.
  */
+import { setRecord, setRecordWith } from './write-ahead-log.js';
+
 const NO_PAYLOAD = 0;
 const BUFFER_PAYLOAD = 1;
 const STRING_PAYLOAD = 2;
@@ -29,8 +31,9 @@ interface PlainPublish {
   messageId?: number;
 }
 
-export function encodeValue(value: object): Buffer {
-  return isPlainPublish(value) ? encodePlainPublish(value) : encodeWithJson(value);
+/** The log's set record of `value` under `key`; a plain PUBLISH, written for every message queued, is encoded straight into it. */
+export function valueRecord(key: string, value: object): Buffer {
+  return isPlainPublish(value) ? setRecordWith(key, value, plainPublishBytes(value), writePlainPublish) : setRecord(key, encodeWithJson(value));
 }
 
 function encodeWithJson(value: object): Buffer {
@@ -90,20 +93,21 @@ function fitsU16(text: string): boolean {
   return text.length * 3 <= MAX_U16;
 }
 
-function encodePlainPublish(packet: PlainPublish): Buffer {
-  const brokerIdBytes = Buffer.byteLength(packet.brokerId);
-  const topicBytes = Buffer.byteLength(packet.topic);
-  const encoded = Buffer.allocUnsafe(PLAIN_HEADER_BYTES + brokerIdBytes + topicBytes + packet.payload.length);
-  encoded[0] = PLAIN_PUBLISH;
-  encoded[1] = packet.qos | (packet.retain ? 4 : 0) | (packet.dup ? 8 : 0) | (packet.messageId === undefined ? 0 : 16);
-  encoded.writeUInt16LE(packet.messageId ?? 0, 2);
-  encoded.writeDoubleLE(packet.brokerCounter, 4);
-  encoded.writeUInt16LE(brokerIdBytes, 12);
-  encoded.writeUInt16LE(topicBytes, 14);
-  encoded.write(packet.brokerId, PLAIN_HEADER_BYTES, 'utf8');
-  encoded.write(packet.topic, PLAIN_HEADER_BYTES + brokerIdBytes, 'utf8');
-  packet.payload.copy(encoded, PLAIN_HEADER_BYTES + brokerIdBytes + topicBytes);
-  return encoded;
+function plainPublishBytes(packet: PlainPublish): number {
+  return PLAIN_HEADER_BYTES + Buffer.byteLength(packet.brokerId) + Buffer.byteLength(packet.topic) + packet.payload.length;
+}
+
+/** Writes the layout at `at`, into room of plainPublishBytes(packet). */
+function writePlainPublish(packet: PlainPublish, target: Buffer, at: number): void {
+  target[at] = PLAIN_PUBLISH;
+  target[at + 1] = packet.qos | (packet.retain ? 4 : 0) | (packet.dup ? 8 : 0) | (packet.messageId === undefined ? 0 : 16);
+  target.writeUInt16LE(packet.messageId ?? 0, at + 2);
+  target.writeDoubleLE(packet.brokerCounter, at + 4);
+  const brokerIdBytes = target.write(packet.brokerId, at + PLAIN_HEADER_BYTES, 'utf8');
+  const topicBytes = target.write(packet.topic, at + PLAIN_HEADER_BYTES + brokerIdBytes, 'utf8');
+  target.writeUInt16LE(brokerIdBytes, at + 12);
+  target.writeUInt16LE(topicBytes, at + 14);
+  packet.payload.copy(target, at + PLAIN_HEADER_BYTES + brokerIdBytes + topicBytes);
 }
 
 function decodePlainPublish(encoded: Buffer): PlainPublish {

@@ -23,22 +23,29 @@ const COMPACT_RATIO = 4;
 export type LiveRecords = Map<string, Buffer>;
 
 export function setRecord(key: string, value: Buffer): Buffer {
-  return frame(SET, key, value);
+  return frame(SET, key, value, value.length, copyValue);
+}
+
+/** A set record whose value `writeValue` encodes in place (`valueBytes` long): a value written once, not encoded and then copied. */
+export function setRecordWith<T>(key: string, value: T, valueBytes: number, writeValue: (value: T, target: Buffer, offset: number) => void): Buffer {
+  return frame(SET, key, value, valueBytes, writeValue);
 }
 
 export function deleteRecord(key: string): Buffer {
-  return frame(DELETE, key, undefined);
+  return frame(DELETE, key, undefined, 0, undefined);
 }
 
-function frame(op: number, key: string, value: Buffer | undefined): Buffer {
+const copyValue = (value: Buffer, target: Buffer, offset: number) => void value.copy(target, offset);
+
+function frame<T>(op: number, key: string, value: T, valueBytes: number, writeValue: ((value: T, target: Buffer, offset: number) => void) | undefined): Buffer {
   const keyBytes = Buffer.byteLength(key);
-  const bodyBytes = 3 + keyBytes + (value?.length ?? 0);
+  const bodyBytes = 3 + keyBytes + valueBytes;
   const record = Buffer.allocUnsafe(HEADER_BYTES + bodyBytes);
   record.writeUInt32LE(bodyBytes, 0);
   record[HEADER_BYTES] = op;
   record.writeUInt16LE(keyBytes, HEADER_BYTES + 1);
   record.write(key, HEADER_BYTES + 3, 'utf8');
-  value?.copy(record, HEADER_BYTES + 3 + keyBytes);
+  writeValue?.(value, record, HEADER_BYTES + 3 + keyBytes);
   record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
   return record;
 }
@@ -64,9 +71,50 @@ function replay(file: Buffer): LiveRecords {
   return live;
 }
 
+/** Told once the record it waits for is on the disk, or why it never will be. */
+export interface CommitWaiter {
+  committed(error?: Error): void;
+}
+
+/** The records of one group commit and who waits for them: a promise for each append(), made once per group. */
+class Batch {
+  readonly waiters: CommitWaiter[] = [];
+  private settled: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
+
+  get promise(): Promise<void> {
+    if (!this.settled) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<void>((ok, fail) => {
+        resolve = ok;
+        reject = fail;
+      });
+      // As in refused(): a write nobody waits on must not be an unhandled rejection.
+      promise.catch(() => undefined);
+      this.settled = { promise, resolve, reject };
+    }
+    return this.settled.promise;
+  }
+
+  /** The waiters are told from a task of their own, as a promise's would be: what they do is no part of the commit. */
+  resolve(): void {
+    this.settled?.resolve();
+    if (this.waiters.length > 0) queueMicrotask(() => this.tell());
+  }
+
+  reject(error: Error): void {
+    this.settled?.reject(error);
+    if (this.waiters.length > 0) queueMicrotask(() => this.tell(error));
+  }
+
+  private tell(error?: Error): void {
+    for (const waiter of this.waiters) waiter.committed(error);
+  }
+}
+
 export class WriteAheadLog {
   private pending: Buffer[] = [];
-  private batch: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
+  private batch: Batch | undefined;
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
@@ -106,20 +154,29 @@ export class WriteAheadLog {
   /** Appends a record; the promise resolves once it is on the disk. */
   append(record: Buffer): Promise<void> {
     if (this.failure || this.closed) return refused(this.failure ?? new Error('the store is closed'));
+    return this.group(record).promise;
+  }
+
+  /**
+   * append() without a promise, for a record written per message: `waiter` is told once the record is on the disk,
+   * after the waiters of the records appended before it, and never synchronously.
+   */
+  appendFor(record: Buffer, waiter: CommitWaiter): void {
+    if (this.failure || this.closed) {
+      const error = this.failure ?? new Error('the store is closed');
+      queueMicrotask(() => waiter.committed(error));
+      return;
+    }
+    this.group(record).waiters.push(waiter);
+  }
+
+  private group(record: Buffer): Batch {
     this.pending.push(record);
     if (!this.batch) {
-      let resolve!: () => void;
-      let reject!: (error: Error) => void;
-      const promise = new Promise<void>((ok, fail) => {
-        resolve = ok;
-        reject = fail;
-      });
-      // As in refused(): a write nobody waits on must not be an unhandled rejection.
-      promise.catch(() => undefined);
-      this.batch = { promise, resolve, reject };
+      this.batch = new Batch();
       this.flushing ??= new Promise((next) => setImmediate(next)).then(() => this.flush());
     }
-    return this.batch.promise;
+    return this.batch;
   }
 
   /** Waits for every appended record to be on the disk, then closes the file. */
@@ -133,7 +190,7 @@ export class WriteAheadLog {
 
   private async flush(): Promise<void> {
     while (this.batch) {
-      const { resolve, reject } = this.batch;
+      const batch = this.batch;
       const records = this.pending;
       this.batch = undefined;
       this.pending = [];
@@ -146,12 +203,13 @@ export class WriteAheadLog {
           await this.handle.datasync();
           this.fileBytes += bytes;
         }
-        resolve();
       } catch (error) {
         // A log that failed a write may end in a torn record; nothing more goes in after it.
         this.failure ??= error as Error;
-        reject(this.failure);
+        batch.reject(this.failure);
+        continue;
       }
+      batch.resolve();
     }
     this.flushing = undefined;
   }

@@ -134,6 +134,45 @@ describe('the lean publish path', () => {
     await client.endAsync();
   });
 
+  it('clears from a subscriber\'s session exactly the messages it acknowledged, by the identifiers they were sent with', async () => {
+    const name = 'service:ingest-lean-6';
+    const device = await rawDevice('dn-traffic-lean-6');
+    // A consumer on a raw socket, to choose what it acknowledges; its session outlives the connection.
+    const rawConsumer = async () => {
+      const socket: Socket = connectTcp(running.mqttPort, '127.0.0.1');
+      const received: mqttPacket.IPublishPacket[] = [];
+      const others: string[] = [];
+      const parser = mqttPacket.parser();
+      parser.on('packet', (packet) => {
+        if (packet.cmd === 'publish' && packet.topic === device.topic) received.push(packet);
+        else others.push(packet.cmd);
+      });
+      socket.on('data', (chunk) => parser.parse(chunk));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: name, clean: false, keepalive: 30, username: name, password: Buffer.from(SERVICE_SECRET) }));
+      socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'devices/+/telemetry', qos: 1 }] }));
+      await waitFor('the SUBACK', () => others.includes('suback'));
+      return { socket, received, others };
+    };
+    const first = await rawConsumer();
+    device.socket.write(Buffer.concat([1, 2, 3, 4, 5, 6].map((n) => publish(device.topic, n))));
+    await waitFor('six delivered', () => first.received.length === 6);
+    const sent = first.received.map((packet) => ({ n: JSON.parse(packet.payload.toString()).n as number, messageId: packet.messageId as number }));
+    expect(sent.map((message) => message.n)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(new Set(sent.map((message) => message.messageId)).size).toBe(6);
+    // Acknowledged out of order, and only the odd ones; the PINGRESP tells that the broker has read the PUBACKs before it.
+    const pubacks = [sent[4], sent[0], sent[2]].map((message) => mqttPacket.generate({ cmd: 'puback', messageId: message?.messageId as number }));
+    first.socket.write(Buffer.concat([...pubacks, mqttPacket.generate({ cmd: 'pingreq' })]));
+    await waitFor('the PINGRESP', () => first.others.includes('pingresp'));
+    first.socket.destroy();
+    await waitFor('the session offline', () => !(running.broker as unknown as { clients: Record<string, unknown> }).clients[name]);
+    const again = await rawConsumer();
+    await waitFor('the unacknowledged ones again', () => again.received.length === 3);
+    expect(again.received.map((packet) => JSON.parse(packet.payload.toString()).n)).toEqual([2, 4, 6]);
+    again.socket.destroy();
+    device.socket.destroy();
+  });
+
   it('rejects and counts a malformed PUBLISH without disturbing the broker', async () => {
     const device = await rawDevice('dn-traffic-lean-4');
     // A topic announced longer than the packet: left to mqtt-packet, which refuses it.
