@@ -156,7 +156,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     async close() {
       for (const socket of sockets) socket.terminate();
       await Promise.all(clients.map((client) => client.endAsync().catch(() => undefined)));
-      await stack.app.close();
+      await (stack.app as FastifyInstance | undefined)?.close();
       await ingest.close();
       await broker.close();
       registry.close();
@@ -171,6 +171,12 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     stack.baseUrl = `http://127.0.0.1:${address.port}`;
     await stack.app.services.restored;
   };
-  await listen();
+  try {
+    await listen();
+  } catch (error) {
+    // An api that fails to start must not leave the stack's InfluxDB, broker and ingest running after the test.
+    await stack.close().catch(() => undefined);
+    throw error;
+  }
   return stack;
 }
