@@ -4,6 +4,8 @@
  * with a wildcard, a `$` prefix, a byte outside printable ASCII, a frame cut short or inconsistent) is not read here:
  * the caller hands those bytes to aedes and mqtt-packet, which accept or reject them with their full rules.
  */
+import { packetWithHeader } from '@city/platform';
+
 const PUBLISH = 3;
 const QOS_MASK = 0x06;
 const QOS_1 = 0x02;
@@ -82,25 +84,11 @@ export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: 
  * is the topic's UTF-8 length.
  */
 export function publishFrame(topic: string, topicBytes: number, payload: Buffer, messageId: number, dup: boolean): Buffer {
-  const remaining = 2 + topicBytes + 2 + payload.length;
-  let lengthBytes = 1;
-  for (let rest = remaining >> 7; rest > 0; rest >>= 7) lengthBytes++;
-  const frame = Buffer.allocUnsafe(1 + lengthBytes + remaining);
-  frame[0] = (PUBLISH << 4) | QOS_1 | (dup ? DUP : 0);
-  let at = 1;
-  for (let rest = remaining; ; ) {
-    const byte = rest & 0x7f;
-    rest >>= 7;
-    if (rest === 0) {
-      frame[at++] = byte;
-      break;
-    }
-    frame[at++] = byte | 0x80;
-  }
-  frame.writeUInt16BE(topicBytes, at);
-  at += 2;
-  at += frame.write(topic, at, 'utf8');
-  frame.writeUInt16BE(messageId, at);
-  payload.copy(frame, at + 2);
-  return frame;
+  const length = 2 + topicBytes + 2 + payload.length;
+  const packet = packetWithHeader((PUBLISH << 4) | QOS_1 | (dup ? DUP : 0), length);
+  let at = packet.writeUInt16BE(topicBytes, packet.length - length);
+  at += packet.write(topic, at, 'utf8');
+  at = packet.writeUInt16BE(messageId, at);
+  payload.copy(packet, at);
+  return packet;
 }

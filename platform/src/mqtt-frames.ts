@@ -54,6 +54,37 @@ export interface PublishFrame {
   payload: Buffer;
 }
 
+/** MQTT's largest remaining length, the most its four-byte encoding holds. */
+export const MAX_REMAINING_LENGTH = 268_435_455;
+
+/** How many bytes (1 to 4) MQTT's variable-length encoding of a packet's remaining length takes. */
+export function remainingLengthSize(length: number): number {
+  if (length < 0 || length > MAX_REMAINING_LENGTH) throw new RangeError(`a remaining length must be within 0..${MAX_REMAINING_LENGTH}, not ${length}`);
+  return length < 128 ? 1 : length < 16_384 ? 2 : length < 2_097_152 ? 3 : 4;
+}
+
+/** Writes a packet's remaining length at `offset`, seven bits a byte, low bits first; returns where the next byte goes. */
+export function writeRemainingLength(target: Buffer, offset: number, length: number): number {
+  let rest = length;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>>= 7;
+    if (rest === 0) {
+      target[offset++] = byte;
+      return offset;
+    }
+    target[offset++] = byte | 0x80;
+  }
+}
+
+/** A packet's fixed header (its first byte, then the remaining length) in a buffer whose last `length` bytes are left for the body. */
+export function packetWithHeader(firstByte: number, length: number): Buffer {
+  const packet = Buffer.allocUnsafe(1 + remainingLengthSize(length) + length);
+  packet[0] = firstByte;
+  writeRemainingLength(packet, 1, length);
+  return packet;
+}
+
 /** A PUBACK is four bytes: its fixed header, a remaining length of 2 and the packet identifier. */
 export const PUBACK_BYTES = 4;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedPacketError, PACKET, PacketReader, decodePublish } from '../src/mqtt-frames.js';
+import { MAX_REMAINING_LENGTH, MalformedPacketError, PACKET, PacketReader, decodePublish, packetWithHeader, remainingLengthSize, writeRemainingLength } from '../src/mqtt-frames.js';
 
 const TOPIC = 'devices/d-1/telemetry';
 const PINGRESP = Buffer.from([0xd0, 0]);
@@ -44,5 +44,36 @@ describe('reading MQTT packets by hand', () => {
     expect(() => reader.push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(MalformedPacketError);
     expect(() => decodePublish(Buffer.from([0, 30, 0x61]), 0x02)).toThrow(MalformedPacketError);
     expect(() => decodePublish(Buffer.from([0]), 0)).toThrow(MalformedPacketError);
+  });
+
+  it('writes a remaining length in as few bytes as MQTT allows, at each boundary, and refuses one past the largest', () => {
+    const cases: [number, number[]][] = [
+      [0, [0x00]],
+      [127, [0x7f]],
+      [128, [0x80, 0x01]],
+      [16_383, [0xff, 0x7f]],
+      [16_384, [0x80, 0x80, 0x01]],
+      [2_097_151, [0xff, 0xff, 0x7f]],
+      [2_097_152, [0x80, 0x80, 0x80, 0x01]],
+      [MAX_REMAINING_LENGTH, [0xff, 0xff, 0xff, 0x7f]],
+    ];
+    for (const [length, expected] of cases) {
+      const target = Buffer.alloc(6, 0xee);
+      expect(writeRemainingLength(target, 1, length)).toBe(1 + expected.length);
+      expect([...target.subarray(1, 1 + expected.length)]).toEqual(expected);
+      expect(remainingLengthSize(length)).toBe(expected.length);
+    }
+    expect(() => remainingLengthSize(MAX_REMAINING_LENGTH + 1)).toThrow(RangeError);
+  });
+
+  it('reads back the packets it frames, whatever their length', () => {
+    const seen: { type: number; length: number; flags: number }[] = [];
+    const reader = new PacketReader((type, body, flags) => seen.push({ type, length: body.length, flags }));
+    const lengths = [0, 127, 128, 20_000];
+    for (const length of lengths) {
+      const packet = packetWithHeader(0x32, length);
+      reader.push(packet.fill(0x61, packet.length - length));
+    }
+    expect(seen).toEqual(lengths.map((length) => ({ type: PACKET.publish, length, flags: 0x02 })));
   });
 });

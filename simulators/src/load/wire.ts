@@ -3,15 +3,13 @@
  * comes back they read with @city/platform's PacketReader). The load must cost the client far less than it costs
  * the broker, or a load test measures the client: mqtt.js spends more CPU per message than either broker does.
  */
-function remainingLength(length: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return bytes;
+import { packetWithHeader } from '@city/platform';
+
+/** A whole packet: its fixed header, then `body`. */
+function packetOf(firstByte: number, body: Buffer): Buffer {
+  const packet = packetWithHeader(firstByte, body.length);
+  body.copy(packet, packet.length - body.length);
+  return packet;
 }
 
 function utf8Field(text: string | Buffer): Buffer {
@@ -26,12 +24,12 @@ export function connectPacket(options: { clientId: string; username: string; pas
   const flags = 0x80 | 0x40 | (options.clean ? 0x02 : 0);
   const header = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, options.keepaliveS >> 8, options.keepaliveS & 0xff]);
   const body = Buffer.concat([header, utf8Field(options.clientId), utf8Field(options.username), utf8Field(options.password)]);
-  return Buffer.concat([Buffer.from([0x10, ...remainingLength(body.length)]), body]);
+  return packetOf(0x10, body);
 }
 
 export function subscribePacket(messageId: number, topic: string, qos: 0 | 1): Buffer {
   const body = Buffer.concat([Buffer.from([messageId >> 8, messageId & 0xff]), utf8Field(topic), Buffer.from([qos])]);
-  return Buffer.concat([Buffer.from([0x82, ...remainingLength(body.length)]), body]);
+  return packetOf(0x82, body);
 }
 
 export const PINGREQ = Buffer.from([0xc0, 0]);
@@ -44,9 +42,8 @@ export class PublishTemplate {
   constructor(topic: string, payload: Buffer, readonly qos: 0 | 1) {
     const topicField = utf8Field(topic);
     const bodyLength = topicField.length + (qos ? 2 : 0) + payload.length;
-    const head = Buffer.from([0x30 | (qos << 1), ...remainingLength(bodyLength)]);
-    this.idOffset = head.length + topicField.length;
-    this.bytes = Buffer.concat([head, topicField, Buffer.alloc(qos ? 2 : 0), payload]);
+    this.bytes = packetOf(0x30 | (qos << 1), Buffer.concat([topicField, Buffer.alloc(qos ? 2 : 0), payload]));
+    this.idOffset = this.bytes.length - bodyLength + topicField.length;
   }
 
   /** A fresh buffer: the socket may still hold the previous one. */
@@ -69,12 +66,9 @@ export class TopicPublisher {
 
   packet(payload: string, qos: 0 | 1, messageId: number): Buffer {
     const bodyLength = this.topicField.length + (qos ? 2 : 0) + Buffer.byteLength(payload);
-    const lengthBytes = remainingLength(bodyLength);
-    const packet = Buffer.allocUnsafe(1 + lengthBytes.length + bodyLength);
-    packet[0] = 0x30 | (qos << 1);
-    let offset = 1;
-    for (const byte of lengthBytes) packet[offset++] = byte;
-    offset += this.topicField.copy(packet, offset);
+    const packet = packetWithHeader(0x30 | (qos << 1), bodyLength);
+    const bodyAt = packet.length - bodyLength;
+    let offset = bodyAt + this.topicField.copy(packet, bodyAt);
     if (qos) offset = packet.writeUInt16BE(messageId, offset);
     packet.write(payload, offset, 'utf8');
     return packet;
