@@ -3,7 +3,7 @@
  * into the batcher. A message whose readings were all rejected is acknowledged at once: it has been
  * handled, and redelivering it would not make it valid.
  */
-import { isValidDeviceId, parseTelemetry, type TimeWindow } from '@city/devices';
+import { deviceIdOn, parseTelemetry, type TimeWindow } from '@city/devices';
 import type { Batcher } from './batcher.js';
 import type { ClockReference } from './clock-reference.js';
 import type { DeviceDirectory } from './device-directory.js';
@@ -28,7 +28,7 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
     metrics.messages.inc();
     const now = Date.now();
     clock.arrived(now);
-    const deviceId = telemetryDeviceId(message.topic);
+    const deviceId = deviceIdOn(message.topic, 'telemetry');
     if (deviceId === undefined) {
       message.ack();
       return;
@@ -43,7 +43,7 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
     window.earliestSentAt = clock.earliestSentAt(now);
     const { readings, rejections } = parseTelemetry(message.payload, device.kind, window);
     metrics.received.inc(readings.length + rejections.length);
-    const sentAt = readings.length > 0 ? (readings[readings.length - 1] as (typeof readings)[number]).sentAt : undefined;
+    const sentAt = readings.at(-1)?.sentAt;
     if (sentAt !== undefined) clock.observe(now, sentAt);
     if (rejections.length > 0) reporter.report(device.id, rejections);
     if (readings.length === 0) {
@@ -60,12 +60,3 @@ export function createTelemetryHandler(deps: TelemetryHandlerDeps): (message: In
   };
 }
 
-const PREFIX = 'devices/';
-const SUFFIX = '/telemetry';
-
-/** The device of a `devices/{id}/telemetry` topic (parseDeviceTopic's answer for that channel, without splitting the topic). */
-function telemetryDeviceId(topic: string): string | undefined {
-  if (!topic.startsWith(PREFIX) || !topic.endsWith(SUFFIX)) return undefined;
-  const deviceId = topic.slice(PREFIX.length, topic.length - SUFFIX.length);
-  return isValidDeviceId(deviceId) ? deviceId : undefined;
-}
