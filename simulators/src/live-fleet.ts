@@ -3,7 +3,7 @@
  * simulated time, with start times spread so that the fleet does not report in lockstep.
  */
 import { once } from 'node:events';
-import { KINDS, type DeviceKind } from '@city/devices';
+import { KINDS, deviceTopic, type DeviceKind } from '@city/devices';
 import { DeviceClient } from '@city/devices';
 import type { Logger } from '@city/platform';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -108,7 +108,7 @@ export class LiveFleet {
     member.broken ??= this.breakFirmware(member);
     const payload = GARBAGE[member.garbageSent++ % GARBAGE.length] as string;
     member.broken
-      .then((raw) => raw.publishAsync(`devices/${member.placement.id}/telemetry`, payload, { qos: 1 }))
+      .then((raw) => raw.publishAsync(deviceTopic(member.placement.id, 'telemetry'), payload, { qos: 1 }))
       .catch((error: Error) => this.options.logger.warn({ deviceId: member.placement.id, err: error.message }, 'garbage publish failed'));
   }
 

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { DeviceRegistry } from '@city/devices';
+import { DeviceRegistry, deviceTopic } from '@city/devices';
 import { loadavg } from 'node:os';
 import { startPlatform, type PlatformStack } from '@city/faults/platform-stack';
 import { influxQuery } from '@city/platform';
@@ -225,7 +225,7 @@ class ProbeClient {
       const probe: Probe = { device: device.id, ts, publishedAt: ts };
       probes.push(probe);
       this.pending.push(probe);
-      void device.client.publishAsync(`devices/${device.id}/telemetry`, payloadFor('traffic', ts, n++, ts), { qos: 1 });
+      void device.client.publishAsync(deviceTopic(device.id, 'telemetry'), payloadFor('traffic', ts, n++, ts), { qos: 1 });
       await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
     }
     const giveUp = Date.now() + this.giveUpMs;

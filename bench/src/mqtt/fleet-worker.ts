@@ -3,6 +3,7 @@
  * built once), and on the parent's word publishes at a fixed rate per device, never above it, whatever the broker's
  * pace. A device with too many unacknowledged messages, or a backed-up socket, skips its turn rather than queue without end.
  */
+import { deviceTopic } from '@city/devices';
 import { connectDevice, type ConnectionListener, type DeviceConnection } from '@city/simulators/src/load/connection.js';
 import { PublishTemplate } from '@city/simulators/src/load/wire.js';
 
@@ -65,7 +66,7 @@ const listener: ConnectionListener = {
 async function connect(device: FleetDevice): Promise<void> {
   try {
     const opened = await connectDevice(`mqtt://${task.host}:${task.port}`, device, { localAddress: device.sourceAddress, keepaliveS: task.keepaliveS, listener });
-    connections.push({ topic: `devices/${device.id}/telemetry`, device: opened, template: undefined });
+    connections.push({ topic: deviceTopic(device.id, 'telemetry'), device: opened, template: undefined });
   } catch {
     counts.connectFailures++;
   }

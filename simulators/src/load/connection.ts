@@ -8,6 +8,7 @@
  */
 import { createConnection, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { deviceTopic } from '@city/devices';
 import { PACKET, PacketReader } from '@city/platform';
 import { PINGREQ, TopicPublisher, connectPacket, type PublishTemplate } from './wire.js';
 
@@ -105,7 +106,7 @@ export function connectDevice(url: string, device: LoadDevice, options: ConnectO
   socket.setNoDelay(true);
   const listener = options.listener ?? {};
   const keepaliveS = options.keepaliveS ?? KEEPALIVE_S;
-  const topic = new TopicPublisher(`devices/${device.id}/telemetry`);
+  const topic = new TopicPublisher(deviceTopic(device.id, 'telemetry'));
   const unacknowledged = new Unacknowledged();
   let nextId = 1;
   let connected = false;
