@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRollups } from '@city/ingest/storage-setup';
 import { createLogger } from '@city/platform';
@@ -230,6 +230,29 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
     await page.getByRole('button', { name: 'Chuyển sang tiếng Việt' }).click();
     await mapIdle(page);
     await page.screenshot({ path: join(SCREENSHOTS, '08-vietnamese-zoomed.png') });
+  });
+
+  it('fetches the map font files once, as a signed-in page starts, and draws its labels with them', async () => {
+    const requested: { path: string; type: string }[] = [];
+    const onRequest = (request: Request) => requested.push({ path: new URL(request.url()).pathname, type: request.resourceType() });
+    page.on('request', onRequest);
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { __cityMap?: unknown }).__cityMap !== undefined);
+    await page.locator('.connection[data-state="live"]').waitFor();
+    await mapIdle(page);
+    page.off('request', onRequest);
+    // The page's CSS loads the same files for its own text, as fonts; the map's come as fetches.
+    const fonts = requested.flatMap(({ path, type }, at) => (type === 'fetch' && path.endsWith('.woff2') ? [{ path, at }] : []));
+    // Six files (regular and semibold, three subsets each), each fetched once, by the first script before it asks for
+    // the map's layers, and not again when maplibre draws the labels.
+    expect(new Set(fonts.map(({ path }) => path)).size).toBe(6);
+    expect(fonts).toHaveLength(6);
+    const firstLayer = requested.findIndex(({ path }) => path.startsWith('/api/v1/layers/'));
+    expect(firstLayer).toBeGreaterThan(-1);
+    expect(fonts.every(({ at }) => at < firstLayer)).toBe(true);
+    const faces = await page.evaluate(() => [...document.fonts].filter((face) => face.family.startsWith('maplibre-gl-font-face')).map((face) => face.status));
+    expect(faces.length).toBeGreaterThan(0);
+    expect(faces.every((status) => status === 'loaded')).toBe(true);
   });
 
   it('fetched nothing from off this machine', () => {
