@@ -4,7 +4,7 @@
  * the packet with a bound callback, a promise of the store's outgoingUpdate, mqtt-packet writing the PUBLISH piece
  * by piece, and another turn before the bus may start the next message. Here the message is numbered as aedes
  * numbers it (the client's `_nextId`), recorded in the in-process store as sent with that identifier, so that the
- * subscriber's PUBACK clears it, and written as one frame into the socket's batch (packet-size-guard.ts).
+ * subscriber's PUBACK clears it, and written as one frame into the socket's batch (packet-size-guard.ts), encoded there.
  *
  * The bus's slot is freed as soon as the frame is taken, or, when the socket is over its bound, once it drains:
  * aedes' own wait, with its drain timeout, so a subscriber that stops reading still holds the bus back and is cut.
@@ -20,7 +20,8 @@
 import type { Socket } from 'node:net';
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import type { IndexedMemoryPersistence } from './memory-persistence.js';
-import { publishFrame } from './publish-frame.js';
+import type { HeldFrame } from './packet-size-guard.js';
+import { PublishFrameWriter } from './publish-frame.js';
 
 type Deliver = (packet: DeliveredPacket, done: () => void) => void;
 
@@ -41,8 +42,11 @@ interface DeliveringClient extends Omit<Client, 'version'> {
 
 const MAX_MESSAGE_ID = 65_535;
 
-/** Wraps the client's QoS delivery: to be called as aedes makes the client, before it can subscribe. */
-export function deliverLean(broker: Aedes, client: Client, store: IndexedMemoryPersistence): void {
+/**
+ * Wraps the client's QoS delivery: to be called as aedes makes the client, before it can subscribe. `writeFrame` is
+ * the guarded connection's (packet-size-guard.ts).
+ */
+export function deliverLean(broker: Aedes, client: Client, store: IndexedMemoryPersistence, writeFrame: (frame: HeldFrame) => boolean): void {
   const internals = client as unknown as DeliveringClient;
   const deliverThroughAedes = internals.deliverQoS;
   /** The client's messages handed to aedes' path and not yet written. */
@@ -76,7 +80,7 @@ export function deliverLean(broker: Aedes, client: Client, store: IndexedMemoryP
     if (broker.authorizeForward(client, packet) !== packet) return throughAedes(packet, done);
     const messageId = packet.messageId || nextId(internals);
     if (!internals.clean && !store.outgoingSent(client.id, packet.brokerId, packet.brokerCounter, messageId)) return throughAedes(packet, done);
-    const flowing = internals.conn.write(publishFrame(packet.topic, Buffer.byteLength(packet.topic), packet.payload, messageId, packet.dup));
+    const flowing = writeFrame(new PublishFrameWriter(packet.topic, Buffer.byteLength(packet.topic), packet.payload, messageId, packet.dup));
     if (flowing) return done();
     internals.waitForDrain((error) => {
       if (error) client.emit('error', error);

@@ -7,9 +7,11 @@
  * goes back to the head of the queue and the drain resumes on a fresh stack, holding the slot it freed so that
  * nothing overtakes the backlog. The queue itself is a ring buffer: mqemitter's arrays cost a copy of the whole
  * backlog on every shift once they grow past what V8 trims in place, which made a broker behind on its deliveries
- * spend most of its time moving memory and fall further behind.
+ * spend most of its time moving memory and fall further behind. What a topic matches is remembered
+ * (topic-match-cache.ts).
  */
 import mqemitter from 'mqemitter';
+import { cacheTopicMatches, type TopicMatcher } from './topic-match-cache.js';
 
 /** Nested starts allowed on one stack: deep enough to stay fast, far from V8's limit. */
 const MAX_SYNC_DEPTH = 64;
@@ -20,6 +22,7 @@ type Callback = (error?: Error) => void;
 /** The parts of mqemitter's instance that its queue drain goes through (not in its published types). */
 interface Internals {
   current: number;
+  _matcher: TopicMatcher<unknown>;
   _messageQueue: Deque<Message>;
   _messageCallbacks: Deque<Callback>;
   _do(message: Message, callback: Callback): unknown;
@@ -31,6 +34,7 @@ export function createMessageQueue(concurrency: number): mqemitter.MQEmitter {
   const internals = queue as unknown as Internals;
   internals._messageQueue = new Deque<Message>();
   internals._messageCallbacks = new Deque<Callback>();
+  cacheTopicMatches(internals._matcher);
   const start = internals._do.bind(queue);
   let depth = 0;
   internals._do = (message, callback) => {

@@ -4,7 +4,8 @@
  * with a wildcard, a `$` prefix, a byte outside printable ASCII, a frame cut short or inconsistent) is not read here:
  * the caller hands those bytes to aedes and mqtt-packet, which accept or reject them with their full rules.
  */
-import { packetWithHeader } from '@city/platform';
+import { remainingLengthSize, writeRemainingLength } from '@city/platform';
+import type { HeldFrame } from './packet-size-guard.js';
 
 const PUBLISH = 3;
 const QOS_MASK = 0x06;
@@ -80,15 +81,29 @@ export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: 
 }
 
 /**
- * A QoS 1 PUBLISH as one Buffer, the bytes mqtt-packet writes for it (not retained; `dup` as given). `topicBytes`
- * is the topic's UTF-8 length.
+ * A QoS 1 PUBLISH to send, the bytes mqtt-packet writes for it (not retained; `dup` as given), encoded where the
+ * connection's batch holds it (packet-size-guard.ts). `topicBytes` is the topic's UTF-8 length.
  */
-export function publishFrame(topic: string, topicBytes: number, payload: Buffer, messageId: number, dup: boolean): Buffer {
-  const length = 2 + topicBytes + 2 + payload.length;
-  const packet = packetWithHeader((PUBLISH << 4) | QOS_1 | (dup ? DUP : 0), length);
-  let at = packet.writeUInt16BE(topicBytes, packet.length - length);
-  at += packet.write(topic, at, 'utf8');
-  at = packet.writeUInt16BE(messageId, at);
-  payload.copy(packet, at);
-  return packet;
+export class PublishFrameWriter implements HeldFrame {
+  readonly bytes: number;
+  private readonly length: number;
+
+  constructor(
+    private readonly topic: string,
+    private readonly topicBytes: number,
+    private readonly payload: Buffer,
+    private readonly messageId: number,
+    private readonly dup: boolean,
+  ) {
+    this.length = 2 + topicBytes + 2 + payload.length;
+    this.bytes = 1 + remainingLengthSize(this.length) + this.length;
+  }
+
+  writeTo(target: Buffer, at: number): void {
+    target[at] = (PUBLISH << 4) | QOS_1 | (this.dup ? DUP : 0);
+    let offset = target.writeUInt16BE(this.topicBytes, writeRemainingLength(target, at + 1, this.length));
+    offset += target.write(this.topic, offset, this.topicBytes, 'utf8');
+    offset = target.writeUInt16BE(this.messageId, offset);
+    target.set(this.payload, offset);
+  }
 }

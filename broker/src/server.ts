@@ -92,7 +92,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     remotes.set(connection, socket.remoteAddress);
     const client = broker.handle(connection);
     deliverInAnyOrder(broker, client);
-    if (indexed) deliverLean(broker, client, indexed);
+    if (indexed) deliverLean(broker, client, indexed, connection.writeFrame);
   };
 
   const servers: Server[] = [];

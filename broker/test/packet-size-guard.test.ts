@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import mqttPacket from 'mqtt-packet';
 import { waitFor } from '@city/platform';
 import { guardConnection, PacketSizeGuard, type GuardRejection } from '../src/packet-size-guard.js';
+import { PublishFrameWriter } from '../src/publish-frame.js';
 
 /** The topic is not ASCII: mqtt-packet writes it as a string, which the connection encodes into its batch. */
 const TOPIC = 'devices/cảm-biến-đường/telemetry';
@@ -142,6 +143,32 @@ describe('guardConnection writing packets in pieces', () => {
     expect(received.equals(expected)).toBe(true);
     // Without the batching, each packet, and each piece of one, would reach the socket as a write of its own.
     expect(batches).toHaveLength(1);
+    close();
+  });
+
+  it('writes the frames it is given in their place among the other writes, as mqtt-packet would write them', async () => {
+    const { server, client, close } = await socketPair();
+    const connection = guardConnection(server, { maxPacketBytes: 65_536, maxQueuedBytes: 1024 * 1024, stallMs: 1000 }, () => undefined);
+    let received = Buffer.alloc(0);
+    client.on('data', (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+    });
+    const qos1 = (bytes: number, messageId: number, dup: boolean) =>
+      mqttPacket.generate({ cmd: 'publish', topic: TOPIC, payload: Buffer.alloc(bytes, 0x42), qos: 1, messageId, retain: false, dup });
+    // Payload sizes across the one-, two- and three-byte remaining lengths.
+    const frames = [
+      { bytes: 5, messageId: 1, dup: false },
+      { bytes: 200, messageId: 65_535, dup: true },
+      { bytes: 20_000, messageId: 300, dup: false },
+    ];
+    const topicBytes = Buffer.byteLength(TOPIC);
+    for (const frame of frames) {
+      mqttPacket.writeToStream({ cmd: 'publish', topic: TOPIC, payload: Buffer.alloc(10, 0x41), qos: 0, retain: false, dup: false }, connection);
+      expect(connection.writeFrame(new PublishFrameWriter(TOPIC, topicBytes, Buffer.alloc(frame.bytes, 0x42), frame.messageId, frame.dup))).toBe(true);
+    }
+    const expected = Buffer.concat(frames.flatMap((frame) => [publish(10), qos1(frame.bytes, frame.messageId, frame.dup)]));
+    await waitFor('every packet received', () => received.length >= expected.length, 5000);
+    expect(received.equals(expected)).toBe(true);
     close();
   });
 });

@@ -8,4 +8,4 @@ export { influxQuery, InfluxQueryError, type InfluxqlTarget, type Row } from './
 export { startRedisServer, RedisPortInUseError, type LocalRedis, type RedisServerOptions } from './redis-server.js';
 export { childServer, type ChildServer, type ChildServerOptions } from './child-server.js';
 export { nodeArgsFor } from './node-args.js';
-export { PACKET, PUBACK_BYTES, PacketReader, MalformedPacketError, decodePublish, packetWithHeader, pubackPacket, writePuback, type PublishFrame } from './mqtt-frames.js';
+export { PACKET, PUBACK_BYTES, PacketReader, MalformedPacketError, decodePublish, packetWithHeader, pubackPacket, remainingLengthSize, writePuback, writeRemainingLength, type PublishFrame } from './mqtt-frames.js';
