@@ -17,6 +17,8 @@ describe('the topic match cache', () => {
       (q) => q.add('devices/#', 2),
       (q) => q.add('devices/a/status', 3),
       (q) => q.add('devices/+/telemetry', 4),
+      (q) => q.add('devices/a/telemetry', 7),
+      (q) => q.remove('devices/a/status', 3),
       (q) => q.remove('devices/+/telemetry', 1),
       (q) => q.remove('devices/#'),
       (q) => q.add('$SYS/+/heartbeat', 5),
@@ -44,6 +46,20 @@ describe('the topic match cache', () => {
     cached.add('devices/a/#', 2);
     expect(cached.match('devices/a/telemetry')).not.toBe(first);
     expect([...cached.match('devices/a/telemetry')].sort()).toEqual([1, 2]);
+  });
+
+  it('forgets only its own topic when an exact topic is subscribed, as each device does as it connects', () => {
+    const cached = trie();
+    cacheTopicMatches(cached);
+    cached.add('devices/+/telemetry', 1);
+    const other = cached.match('devices/a/telemetry');
+    expect(cached.match('devices/b/commands')).toEqual([]);
+    cached.add('devices/b/commands', 2);
+    expect(cached.match('devices/b/commands')).toEqual([2]);
+    expect(cached.match('devices/a/telemetry')).toBe(other);
+    cached.remove('devices/b/commands', 2);
+    expect(cached.match('devices/b/commands')).toEqual([]);
+    expect(cached.match('devices/a/telemetry')).toBe(other);
   });
 
   it('keeps the bus delivering to a subscriber added or removed after a topic was matched', async () => {
