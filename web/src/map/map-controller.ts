@@ -5,7 +5,7 @@
 import * as maplibregl from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { GeoJSONSource, MapGeoJSONFeature } from 'maplibre-gl';
-import type { FeatureCollection, LayerName, Properties } from '../api/types.js';
+import { LAYER_NAMES, type FeatureCollection, type LayerName, type Properties } from '../api/types.js';
 import { addIncidentIcons } from '../incidents/icons.js';
 import { interactiveLayers, LABEL_MINZOOM, layerGroups, PAINTED_BANDS, type LayerGroup } from '../layers/definitions.js';
 import type { FreshIncident, SourceDiffs } from '../live/live-store.js';
@@ -13,6 +13,7 @@ import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
 import { paintedKeys, splitCollection, splitDiff, TILED_KEYS, TiledSource, type FeatureStates } from './feature-state.js';
 import { fontFaces } from './fonts.js';
+import { spaceFrames, type FrameSpacing } from './frame-spacing.js';
 import { labelPoints } from './label-points.js';
 import { labelScale, scaleSize, type Size } from './label-scale.js';
 import { PulseMarkers } from './pulse-markers.js';
@@ -30,6 +31,8 @@ const POINT_SOURCES: ReadonlySet<string> = new Set<string>(['environment', 'floo
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 /** Hover hit tests at most this often: `queryRenderedFeatures` over 10,000 points is not free. */
 const HOVER_MS = 100;
+/** While the city's first data loads, at most one frame in this long (frame-spacing.ts). */
+const LOADING_FRAME_GAP_MS = 300;
 /** The labels of named places, shown in the console's language. */
 const NAMED_LABELS = ['traffic-label', 'water-label'];
 
@@ -83,6 +86,8 @@ export class MapController {
   private readonly tiled: Map<LayerName, TiledSource>;
   /** Label changes held while the map is zoomed out past every label that shows them. */
   private readonly pendingLabels = new Map<LayerName, Map<string, Properties>>();
+  /** Until every source's first data is drawn, or someone moves the map and wants every frame. */
+  private readonly loadingFrames: FrameSpacing;
 
   constructor(private readonly options: MapControllerOptions) {
     this.language = options.language;
@@ -112,6 +117,8 @@ export class MapController {
     this.map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
     this.attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: options.attribution });
     this.map.addControl(this.attribution);
+    this.loadingFrames = spaceFrames(this.map, LOADING_FRAME_GAP_MS);
+    this.map.once('movestart', () => this.loadingFrames.end());
     // The style is enough to add our sources: waiting for `load` (its own tiles and glyphs drawn) held the
     // city's data back from the worker for as long.
     this.ready = new Promise((resolve) => this.map.once('style.load', () => {
@@ -128,6 +135,7 @@ export class MapController {
 
   destroy(): void {
     clearTimeout(this.hover?.timer);
+    this.loadingFrames.end();
     this.map.remove();
   }
 
@@ -231,6 +239,7 @@ export class MapController {
         .catch(() => undefined)
         .then(() => {
           this.filled.add(source);
+          if (LAYER_NAMES.every((name) => this.filled.has(name))) this.map.once('idle', () => this.loadingFrames.end());
           if (source === 'zones') for (const id of this.baseOnZones) this.map.setLayoutProperty(id, 'visibility', 'visible');
           for (const group of this.groups) if (group.source === source) this.applyVisibility(group);
         });

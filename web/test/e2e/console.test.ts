@@ -110,6 +110,8 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
     const parking = (await rendered(page, 'parking-point')).find((feature) => feature.id === DEVICES.parking.id);
     // Coloured by band: 0.95 is the full band's (layers/definitions.ts, PAINTED_BANDS).
     expect(parking?.properties.occupancyBand).toBe(2);
+    // The frames spaced while the city loaded (map/frame-spacing.ts) are back to maplibre's own pace once it is drawn.
+    expect(await page.evaluate(() => Object.hasOwn((window as unknown as { __cityMap: object }).__cityMap, 'triggerRepaint'))).toBe(false);
     await page.screenshot({ path: join(SCREENSHOTS, '02-live-map.png') });
   });
 
