@@ -22,7 +22,7 @@ const VIETNAMESE = ['U+0102-0103', 'U+0110-0111', 'U+0128-0129', 'U+0168-0169', 
 const LATIN_EXT = ['U+0100-02BA', 'U+02BD-02C5', 'U+02C7-02CC', 'U+02CE-02D7', 'U+02DD-02FF', 'U+1D00-1DBF', 'U+1E00-1E9F', 'U+2020', 'U+20A0-20C0', 'U+2113', 'U+2C60-2C7F', 'U+A720-A7FF'];
 const LATIN = ['U+0000-00FF', 'U+0131', 'U+0152-0153', 'U+02BB-02BC', 'U+02C6', 'U+02DA', 'U+02DC', 'U+2000-206F', 'U+20AC', 'U+2122', 'U+2191', 'U+2193', 'U+2212', 'U+2215', 'U+FEFF', 'U+FFFD'];
 
-/** A font file's path, the one the page's first script fetched, read back from the style's URL for it. */
+/** The page's first script's answer for the file, unless it had none (a session begun at the login form): then a fetch of its own. */
 async function loadFontFile(url: string, signal: AbortSignal): Promise<ArrayBuffer> {
   const path = url.slice(PREFIX.length);
   const response = await (takeEarly(path, undefined) ?? fetch(path, { signal }));
