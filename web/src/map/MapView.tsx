@@ -13,7 +13,7 @@ export interface MapViewProps extends Omit<MapControllerOptions, 'container' | '
 }
 
 /** Mounts the map once; everything after goes through the controller it hands up. */
-export function MapView({ styleUrl, onSelect, onPick, onReady }: MapViewProps) {
+export function MapView({ styleUrl, visible, onSelect, onPick, onReady }: MapViewProps) {
   const { t, i18n } = useTranslation();
   const container = useRef<HTMLDivElement>(null);
   const callbacks = useRef({ onSelect, onPick });
@@ -26,6 +26,7 @@ export function MapView({ styleUrl, onSelect, onPick, onReady }: MapViewProps) {
     const created = new MapController({
       container: container.current,
       styleUrl,
+      visible,
       language: i18n.language,
       locale,
       attribution: ATTRIBUTIONS.map((key) => t(key)),
@@ -38,7 +39,7 @@ export function MapView({ styleUrl, onSelect, onPick, onReady }: MapViewProps) {
       created.destroy();
       controller.current = undefined;
     };
-    // The map is created once per mount; language changes go through setLanguage below.
+    // The map is created once per mount; language changes go through setLanguage below, and toggles through the controller.
   }, [styleUrl]);
 
   useEffect(() => controller.current?.setLanguage(i18n.language, ATTRIBUTIONS.map((key) => t(key))), [i18n.language, t]);

@@ -13,17 +13,28 @@ export interface FrameSpacing {
   end(): void;
 }
 
-export function spaceFrames(map: MaplibreMap, gapMs: number): FrameSpacing {
+export interface FrameSpacingOptions {
+  gapMs: number;
+  /**
+   * True once a frame would show the whole map (every tile in): that frame is not held, nor the ones that
+   * follow it (maplibre places the labels of new tiles a frame later), since waiting then only delays the map.
+   */
+  complete?: () => boolean;
+}
+
+export function spaceFrames(map: MaplibreMap, { gapMs, complete = () => false }: FrameSpacingOptions): FrameSpacing {
   const repaint = map.triggerRepaint.bind(map);
   let held: ReturnType<typeof setTimeout> | undefined;
   let last = -Infinity;
   let ended = false;
   const draw = () => {
+    clearTimeout(held);
     held = undefined;
     last = performance.now();
     repaint();
   };
   map.triggerRepaint = () => {
+    if (complete()) return draw();
     if (held !== undefined) return;
     const wait = last + gapMs - performance.now();
     if (wait <= 0) draw();
@@ -39,4 +50,28 @@ export function spaceFrames(map: MaplibreMap, gapMs: number): FrameSpacing {
       if (wasHeld) map.triggerRepaint();
     },
   };
+}
+
+/**
+ * Spaced frames while loading; back to every frame at the first move someone asks for (a gesture, a camera
+ * animation). A resize fires `movestart` too, just before its `resize`: the page's layout settling as it starts
+ * is no one moving the map, and taking it for one had ended the spacing before the first data came.
+ */
+export function spaceFramesUntilMoved(map: MaplibreMap, options: FrameSpacingOptions): FrameSpacing {
+  const spacing = spaceFrames(map, options);
+  let resized = false;
+  const resize = () => (resized = true);
+  const moved = () =>
+    queueMicrotask(() => {
+      if (!resized) end();
+      resized = false;
+    });
+  const end = () => {
+    map.off('resize', resize);
+    map.off('movestart', moved);
+    spacing.end();
+  };
+  map.on('resize', resize);
+  map.on('movestart', moved);
+  return { end };
 }

@@ -13,7 +13,7 @@ import { baseStyle } from './base-style.js';
 import { choroplethColor, CHOROPLETHS } from './choropleth.js';
 import { paintedKeys, splitCollection, splitDiff, TILED_KEYS, TiledSource, type FeatureStates } from './feature-state.js';
 import { fontFaces } from './fonts.js';
-import { spaceFrames, type FrameSpacing } from './frame-spacing.js';
+import { spaceFramesUntilMoved, type FrameSpacing } from './frame-spacing.js';
 import { labelPoints } from './label-points.js';
 import { labelScale, scaleSize, type Size } from './label-scale.js';
 import { PulseMarkers } from './pulse-markers.js';
@@ -32,7 +32,7 @@ const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: 
 /** Hover hit tests at most this often: `queryRenderedFeatures` over 10,000 points is not free. */
 const HOVER_MS = 100;
 /** While the city's first data loads, at most one frame in this long (frame-spacing.ts). */
-const LOADING_FRAME_GAP_MS = 300;
+const LOADING_FRAME_GAP_MS = 600;
 /** The labels of named places, shown in the console's language. */
 const NAMED_LABELS = ['traffic-label', 'water-label'];
 
@@ -46,6 +46,8 @@ export interface Selection {
 export interface MapControllerOptions {
   container: HTMLElement;
   styleUrl?: string | null;
+  /** The groups shown as the map starts (`layer-choice.ts`), by group id; a group left out keeps its default. */
+  visible?: Readonly<Record<string, boolean>>;
   language: string;
   /** maplibre's own control labels, translated. */
   locale: Record<string, string>;
@@ -91,6 +93,7 @@ export class MapController {
 
   constructor(private readonly options: MapControllerOptions) {
     this.language = options.language;
+    for (const group of this.groups) group.visible = options.visible?.[group.id] ?? group.visible;
     const painted = paintedKeys(this.groups.flatMap((group) => group.layers.map((layer) => layer.paint)));
     // A zone colouring is painted only while chosen (`setChoropleth`).
     const colourings = paintedKeys(Object.values(CHOROPLETHS).map((choropleth) => choroplethColor(choropleth)));
@@ -117,8 +120,7 @@ export class MapController {
     this.map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
     this.attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: options.attribution });
     this.map.addControl(this.attribution);
-    this.loadingFrames = spaceFrames(this.map, LOADING_FRAME_GAP_MS);
-    this.map.once('movestart', () => this.loadingFrames.end());
+    this.loadingFrames = spaceFramesUntilMoved(this.map, { gapMs: LOADING_FRAME_GAP_MS, complete: () => this.allFilled() && this.map.areTilesLoaded() });
     // The style is enough to add our sources: waiting for `load` (its own tiles and glyphs drawn) held the
     // city's data back from the worker for as long.
     this.ready = new Promise((resolve) => this.map.once('style.load', () => {
@@ -239,11 +241,15 @@ export class MapController {
         .catch(() => undefined)
         .then(() => {
           this.filled.add(source);
-          if (LAYER_NAMES.every((name) => this.filled.has(name))) this.map.once('idle', () => this.loadingFrames.end());
+          if (this.allFilled()) this.map.once('idle', () => this.loadingFrames.end());
           if (source === 'zones') for (const id of this.baseOnZones) this.map.setLayoutProperty(id, 'visibility', 'visible');
           for (const group of this.groups) if (group.source === source) this.applyVisibility(group);
         });
     });
+  }
+
+  private allFilled(): boolean {
+    return LAYER_NAMES.every((name) => this.filled.has(name));
   }
 
   /** The collection into the source (and the zones' label points), as the worker's loads of it. */

@@ -11,6 +11,7 @@ import { HistoryView } from '../history/HistoryView.js';
 import { IncidentPanel } from '../incidents/IncidentPanel.js';
 import { ReportForm } from '../incidents/ReportForm.js';
 import { layerGroups, type LayerGroup } from '../layers/definitions.js';
+import { storedLayerChoice, storeLayerChoice } from '../layers/layer-choice.js';
 import { LayerPanel } from '../layers/LayerPanel.js';
 import { ConnectionIndicator } from '../live/ConnectionIndicator.js';
 import { LiveStore, ZONE_REFRESH_MS } from '../live/live-store.js';
@@ -47,7 +48,7 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
   const [reporting, setReporting] = useState(false);
   const [picked, setPicked] = useState<{ lon: number; lat: number } | undefined>();
   const [mode, setMode] = useState<Mode>('live');
-  const [visible, setVisible] = useState<Record<string, boolean>>(() => Object.fromEntries(layerGroups().map((group) => [group.id, group.visible])));
+  const [visible, setVisible] = useState(() => storedLayerChoice(layerGroups()));
   const [choropleth, setChoropleth] = useState<string | undefined>();
   const [loadError, setLoadError] = useState(false);
   const modeRef = useRef(mode);
@@ -154,7 +155,9 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
   };
 
   const toggle = (id: LayerGroup['id'], on: boolean) => {
-    setVisible((current) => ({ ...current, [id]: on }));
+    const next = { ...visible, [id]: on };
+    setVisible(next);
+    storeLayerChoice(next);
     controller?.setGroupVisible(id, on);
   };
 
@@ -247,7 +250,7 @@ export function Console({ client, user, styleUrl, onLogout }: { client: ApiClien
       <div className="workspace" id="mode-panel" role="tabpanel" aria-labelledby={`mode-tab-${mode}`}>
         <LayerPanel groups={layerGroups()} visible={visible} onToggle={toggle} choropleth={choropleth} onChoropleth={changeChoropleth} disabled={mode === 'history' ? new Set(NOT_IN_HISTORY) : undefined} />
         <div className="map-area">
-          <MapView styleUrl={styleUrl} onReady={setController} onSelect={select} onPick={(location) => (setReporting(false), setPicked(location))} />
+          <MapView styleUrl={styleUrl} visible={visible} onReady={setController} onSelect={select} onPick={(location) => (setReporting(false), setPicked(location))} />
           {reporting && <p className="map-hint" role="status">{t('incidents.pickHint')}</p>}
           {selection && mode === 'live' && <FeaturePanel selection={selection} store={store} client={client} onClose={() => select(undefined)} />}
         </div>

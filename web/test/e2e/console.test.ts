@@ -257,6 +257,21 @@ describe('operations console (Chromium, real platform)', { timeout: 60_000 }, ()
     expect(faces.every((status) => status === 'loaded')).toBe(true);
   });
 
+  it('comes back from a reload with the layers it showed', async () => {
+    // Noise, parking and street lights were switched on above; parking goes off again.
+    await page.locator('input[data-layer="parking"]').uncheck();
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { __cityMap?: unknown }).__cityMap !== undefined);
+    await page.locator('.connection[data-state="live"]').waitFor();
+    await mapIdle(page);
+    const toggles = await Promise.all(['noise', 'parking', 'streetlights', 'traffic'].map((layer) => page.locator(`input[data-layer="${layer}"]`).isChecked()));
+    expect(toggles).toEqual([true, false, true, true]);
+    await expect
+      .poll(() => page.evaluate(() => ['env-noise', 'parking-point', 'streetlight-point'].map((layer) => (window as unknown as { __cityMap: import('maplibre-gl').Map }).__cityMap.getLayoutProperty(layer, 'visibility'))))
+      .toEqual(['visible', 'none', 'visible']);
+    await expect.poll(async () => (await rendered(page, 'env-noise')).map((feature) => feature.id)).toContain(DEVICES.noise.id);
+  });
+
   it('fetched nothing from off this machine', () => {
     expect(browser.external).toEqual([]);
   });
