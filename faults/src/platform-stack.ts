@@ -47,6 +47,8 @@ export interface LoadOptions {
   batch?: number;
   /** The SDK devices' longest wait between reconnection attempts, in seconds (the SDK's own default otherwise). */
   maxBackoffS?: number;
+  /** The load generator's CPU priority (`--nice`): 0 to 19. */
+  nice?: number;
   /** Node options for the load generator, which its workers take too (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
   /** Called with the load generator's process id once it runs (its workers are its children). */
@@ -176,12 +178,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
     apiGet: <T>(path: string) => call<T>('GET', path),
     apiPost: <T>(path: string, body: unknown) => call<T>('POST', path, body),
-    load({ devices, rate, durationS, payload = 'traffic', sdk = true, qos = 1, workers, maxInFlight, batch, maxBackoffS, nodeArgs = [], onStart }) {
+    load({ devices, rate, durationS, payload = 'traffic', sdk = true, qos = 1, workers, maxInFlight, batch, maxBackoffS, nice, nodeArgs = [], onStart }) {
       const args = [...nodeArgs, '--import', 'tsx', 'simulators/src/load/load.ts', ...(sdk ? ['--sdk'] : []), '--payload', payload, '--devices', String(devices), '--rate', String(rate), '--qos', String(qos), '--duration', String(durationS)];
       if (workers) args.push('--workers', String(workers));
       if (maxInFlight) args.push('--max-in-flight', String(maxInFlight));
       if (maxBackoffS) args.push('--max-backoff', String(maxBackoffS));
       if (batch) args.push('--batch', String(batch));
+      if (nice !== undefined) args.push('--nice', String(nice));
       return new Promise((resolve, reject) => {
         const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, timeout: (durationS + 180) * 1000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (error) return reject(new Error(`load generator failed: ${error.message}\n${stderr.slice(-2000)}`));

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -91,6 +92,19 @@ describe('the load generator', () => {
     await waitFor('ingest to receive every batch', async () => (await stack.ingestMetric('ingest_messages_received_total')) - messagesBefore === summary.acknowledged, 20_000);
     expect((await stack.ingestMetric('ingest_readings_received_total')) - readingsBefore).toBe(summary.readingsAcknowledged);
     expect(await stack.ingestMetric('ingest_readings_rejected_total')).toBe(0);
+  }, 60_000);
+
+  it('runs itself and its workers at the CPU priority --nice asks for, and refuses one out of range', async () => {
+    const args = ['--import', 'tsx', 'simulators/src/load/load.ts', '--devices', '4', '--rate', '20', '--qos', '1', '--duration', '3', '--workers', '2'];
+    const env = { ...process.env, DATA_DIR: stack.dataDir, MQTT_URL: stack.mqttUrl };
+    const child = execFile(process.execPath, [...args, '--nice', '7'], { cwd: root, env });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const pid = child.pid as number;
+    const children = () => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    await waitFor('the two workers', async () => children().length === 2, 30_000);
+    expect([pid, ...children()].map((id) => getPriority(id))).toEqual([7, 7, 7]);
+    expect(await exited).toBe(0);
+    await expect(promisify(execFile)(process.execPath, [...args, '--nice', '25'], { cwd: root, env })).rejects.toMatchObject({ code: 2 });
   }, 60_000);
 
   it('fails to connect a device with a wrong secret, naming the refusal', async () => {

@@ -5,6 +5,7 @@
  * them) until `--cleanup` removes them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     sdk: { type: 'boolean', default: false },
     'max-backoff': { type: 'string' },
     batch: { type: 'string', default: '1' },
+    nice: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -48,6 +50,8 @@ const usage = [
   '  --batch B: mỗi bản tin là một lô gateway gồm B phép đo (kết nối trần; tốc độ tính theo bản tin)',
   '  --max-backoff S: the SDK devices wait at most S seconds between reconnection attempts (the SDK default is 60)',
   '  --max-backoff S: thiết bị SDK chờ tối đa S giây giữa các lần thử kết nối lại (mặc định của SDK là 60)',
+  '  --nice N: run the generator at CPU priority N (0-19): on the platform\'s own box it then yields a shared core to the platform',
+  '  --nice N: chạy bộ tạo tải với mức ưu tiên CPU N (0-19): trên cùng máy với nền tảng, nó nhường lõi CPU cho nền tảng',
   '',
 ].join('\n');
 if (values.help) {
@@ -75,8 +79,9 @@ const payload = values.payload as PayloadMix;
 const maxInFlight = Number(values['max-in-flight']);
 const batch = Number(values.batch);
 const maxBackoffS = values['max-backoff'] === undefined ? undefined : Number(values['max-backoff']);
+const niceness = values.nice === undefined ? undefined : Number(values.nice);
 const sourceAddresses = values['source-addresses']?.split(',').map((address) => address.trim()).filter(Boolean) ?? [];
-if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1) || !(Number.isInteger(batch) && batch >= 1 && batch <= MAX_BATCH_READINGS && (batch === 1 || !values.sdk)) || (maxBackoffS !== undefined && !(values.sdk && maxBackoffS > 0))) {
+if (!(devices >= 1) || !(rate > 0) || (qos !== 0 && qos !== 1) || (values.sdk && qos !== 1) || !(durationS > 0) || !PAYLOAD_MIXES.includes(payload) || !(maxInFlight >= 1) || !(Number.isInteger(batch) && batch >= 1 && batch <= MAX_BATCH_READINGS && (batch === 1 || !values.sdk)) || (maxBackoffS !== undefined && !(values.sdk && maxBackoffS > 0)) || (niceness !== undefined && !(Number.isInteger(niceness) && niceness >= 0 && niceness <= 19))) {
   process.stderr.write(usage);
   process.exit(2);
 }
@@ -89,6 +94,9 @@ const deviceRateLimit = Number(process.env.DEVICE_RATE_LIMIT ?? 10);
 if (rate / devices > deviceRateLimit) {
   process.stderr.write(`warning: ${(rate / devices).toFixed(1)} messages/s per device is above the broker's DEVICE_RATE_LIMIT of ${deviceRateLimit}; the excess will be dropped\n`);
 }
+
+// Its workers take the priority from it as they are forked.
+if (niceness !== undefined) setPriority(niceness);
 
 const registry = openRegistry();
 const showProvisioning = progressLine('provisioning');
