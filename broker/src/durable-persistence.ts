@@ -11,7 +11,7 @@ import type { Client } from 'aedes';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
 import { IndexedMemoryPersistence } from './memory-persistence.js';
 import { decodeValue, valueRecord } from './stored-value.js';
-import { WriteAheadLog, deleteRecord, type CommitWaiter, type LiveRecords } from './write-ahead-log.js';
+import { WriteAheadLog, deleteRangeRecord, deleteRecord, type CommitWaiter, type LiveRecords } from './write-ahead-log.js';
 
 type AedesPacket = AnyAedesPacket & { messageId?: number; brokerId?: string };
 type Subscription = { topic: string; qos: number };
@@ -26,6 +26,13 @@ const OUTGOING = 'o';
 const keyOf = (...parts: (string | number)[]) => parts.join(SEP);
 /** keyOf(OUTGOING, clientId, seq), made for every message the broker queues. */
 const outgoingKey = (clientId: string, seq: number) => `${OUTGOING}${SEP}${clientId}${SEP}${seq}`;
+const outgoingPrefix = (clientId: string) => `${OUTGOING}${SEP}${clientId}${SEP}`;
+
+/** A client's acknowledged messages whose deletes are not yet in the log: the places first to last, in a row. */
+interface ClearedRun {
+  first: number;
+  last: number;
+}
 
 export const STORE_FILE = 'broker-store.log';
 
@@ -40,6 +47,12 @@ export class DurablePersistence extends IndexedMemoryPersistence {
   readonly #live = new Map<string, object>();
   /** The incoming QoS 2 identifiers stored per client, so a clean session drops them without a scan. */
   readonly #incoming = new Map<string, Set<number>>();
+  /**
+   * Acknowledgements not yet logged, per client. A consumer acknowledges in the order it was sent, so its deletes
+   * are runs of places: each run is logged as one record when it breaks, or with the next group commit.
+   */
+  readonly #cleared = new Map<string, ClearedRun>();
+  #clearedDue = false;
 
   /** Opens the store kept in `dataDir`; what it held comes back when aedes sets it up. `compactMinBytes` is for tests. */
   static async open(dataDir: string, options: Record<string, unknown> = {}, compactMinBytes?: number): Promise<DurablePersistence> {
@@ -111,8 +124,33 @@ export class DurablePersistence extends IndexedMemoryPersistence {
   override outgoingCleared(clientId: string, messageId: number | undefined): AedesPacket | undefined {
     const cleared = this.outgoingQueues().get(clientId)?.clear(messageId);
     if (!cleared) return undefined;
-    void this.#append(deleteRecord(outgoingKey(clientId, cleared.seq)));
+    this.#noteCleared(clientId, cleared.seq);
     return cleared.packet;
+  }
+
+  #noteCleared(clientId: string, seq: number): void {
+    const run = this.#cleared.get(clientId);
+    if (run && seq === run.last + 1) {
+      run.last = seq;
+      return;
+    }
+    if (run) this.#logCleared(clientId, run);
+    this.#cleared.set(clientId, { first: seq, last: seq });
+    if (!this.#clearedDue) {
+      this.#clearedDue = true;
+      setImmediate(() => this.#logAllCleared());
+    }
+  }
+
+  #logAllCleared(): void {
+    this.#clearedDue = false;
+    for (const [clientId, run] of this.#cleared) this.#logCleared(clientId, run);
+    this.#cleared.clear();
+  }
+
+  /** Not waited for: lost in a crash, the run's messages come again, as QoS 1 allows. */
+  #logCleared(clientId: string, run: ClearedRun): void {
+    void this.#append(run.first === run.last ? deleteRecord(outgoingKey(clientId, run.first)) : deleteRangeRecord(outgoingPrefix(clientId), run.first, run.last));
   }
 
   override async incomingStorePacket(client: Client, packet: AedesPacket): Promise<void> {
@@ -149,6 +187,7 @@ export class DurablePersistence extends IndexedMemoryPersistence {
   }
 
   override async destroy(): Promise<void> {
+    this.#logAllCleared();
     await this.#log?.close();
     await super.destroy();
   }

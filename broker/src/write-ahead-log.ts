@@ -5,7 +5,9 @@
  * answers has its change on the disk, so a SIGKILL or a power cut right after loses nothing it answered for.
  *
  * Each record is framed as [body length u32][crc32 of body u32][body], the body [op u8][key length u16][key][value];
- * a crash mid-write leaves a short or corrupt last record, which opening the log drops. Opening also compacts: the
+ * a crash mid-write leaves a short or corrupt last record, which opening the log drops. A range delete's key is a
+ * prefix and its value [first u48][last u48]: it deletes the keys prefix + n for every n from first to last, which is
+ * how a consumer's acknowledgements, arriving in the order its messages were queued, cost one record a run. Opening also compacts: the
  * file is rewritten with the live records only, and so is it whenever it has grown far past what is live.
  */
 import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
@@ -15,6 +17,8 @@ import { crc32 } from 'node:zlib';
 const HEADER_BYTES = 8;
 const SET = 1;
 const DELETE = 2;
+const DELETE_RANGE = 3;
+const RANGE_VALUE_BYTES = 12;
 /** The log is compacted once it is past this size and several times what was live at the last compaction. */
 const COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 const COMPACT_RATIO = 4;
@@ -34,6 +38,16 @@ export function setRecordWith<T>(key: string, value: T, valueBytes: number, writ
 export function deleteRecord(key: string): Buffer {
   return frame(DELETE, key, undefined, 0, undefined);
 }
+
+/** Deletes the keys `${prefix}${n}` for n from `first` to `last` (non-negative integers below 2^48). */
+export function deleteRangeRecord(prefix: string, first: number, last: number): Buffer {
+  return frame(DELETE_RANGE, prefix, [first, last] as const, RANGE_VALUE_BYTES, writeRange);
+}
+
+const writeRange = (range: readonly [number, number], target: Buffer, offset: number) => {
+  target.writeUIntLE(range[0], offset, 6);
+  target.writeUIntLE(range[1], offset + 6, 6);
+};
 
 const copyValue = (value: Buffer, target: Buffer, offset: number) => void value.copy(target, offset);
 
@@ -65,7 +79,10 @@ function replay(file: Buffer): LiveRecords {
     const key = body.toString('utf8', 3, 3 + keyBytes);
     if (body[0] === SET) live.set(key, Buffer.from(body.subarray(3 + keyBytes)));
     else if (body[0] === DELETE) live.delete(key);
-    else break;
+    else if (body[0] === DELETE_RANGE && body.length === 3 + keyBytes + RANGE_VALUE_BYTES) {
+      const last = body.readUIntLE(3 + keyBytes + 6, 6);
+      for (let n = body.readUIntLE(3 + keyBytes, 6); n <= last; n++) live.delete(key + n);
+    } else break;
     at = end;
   }
   return live;

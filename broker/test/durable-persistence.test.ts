@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -36,6 +36,19 @@ async function collect<T>(stream: AsyncIterable<unknown>): Promise<T[]> {
   const items: T[] = [];
   for await (const item of stream) items.push(item as T);
   return items;
+}
+
+/** The records of a log file by operation, from its framing ([length u32][crc u32][op u8]…). */
+function recordOps(file: Buffer): { set: number; delete: number; deleteRange: number } {
+  const ops = { set: 0, delete: 0, deleteRange: 0 };
+  for (let at = 0; at < file.length; at += 8 + file.readUInt32LE(at)) {
+    const op = file[at + 8];
+    if (op === 1) ops.set++;
+    else if (op === 2) ops.delete++;
+    else if (op === 3) ops.deleteRange++;
+    else throw new Error(`unknown record op ${op}`);
+  }
+  return ops;
 }
 
 const counters = async (store: DurablePersistence, client = ingest) => (await collect<{ brokerCounter: number }>(store.outgoingStream(client))).map((packet) => packet.brokerCounter);
@@ -120,6 +133,24 @@ describe('the broker durable store', () => {
     const third = await open(dir, 'b3');
     expect(await counters(third)).toEqual([1, 2, 3, 4]);
     await third.destroy();
+  });
+
+  it('logs a run of acknowledgements as one record, and a restart drops every message in it', async () => {
+    const dir = newDir();
+    const first = await open(dir, 'b1');
+    for (let n = 1; n <= 10; n++) await first.outgoingEnqueueCombi([{ clientId: ingest.id }], publish(n));
+    const acknowledge = async (n: number) => {
+      await first.outgoingUpdate(ingest, publish(n, { messageId: 100 + n }));
+      await first.outgoingClearMessageId(ingest, publish(n, { messageId: 100 + n }));
+    };
+    // Two runs (1–4 and 6–8) and a lone one (10), as a consumer acknowledging in order leaves them.
+    for (const n of [1, 2, 3, 4, 6, 7, 8, 10]) await acknowledge(n);
+    await first.destroy();
+    expect(recordOps(readFileSync(join(dir, STORE_FILE)))).toEqual({ set: 10, delete: 1, deleteRange: 2 });
+
+    const second = await open(dir, 'b2');
+    expect(await counters(second)).toEqual([5, 9]);
+    await second.destroy();
   });
 
   it('refuses a second broker on the same data directory, and takes over the lock a killed one left', async () => {
