@@ -75,6 +75,8 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
   const internals = broker as unknown as BrokerInternals;
   const { mq } = internals;
   const pending = new WeakMap<Socket, Pending>();
+  /** Each connection's last PUBLISH topic, which its next one most likely shares (publish-frame.ts). */
+  const lastTopics = new WeakMap<Socket, string>();
 
   const settle = (socket: Socket) => {
     const state = pending.get(socket) as Pending;
@@ -169,6 +171,7 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
     const client = (socket as Socket & { client?: ClientInternals }).client;
     if (!client || !client.connackSent || client.closed || client._paused || !PLAIN_VERSIONS.has(client.version) || aedesStoring(client)) return 0;
     let offset = 0;
+    let lastTopic = lastTopics.get(socket);
     while (offset < bytes.length && !client.closed) {
       const acknowledgedId = readPubackFrame(bytes, offset);
       if (acknowledgedId !== undefined) {
@@ -176,9 +179,13 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
         acknowledged(client, acknowledgedId);
         continue;
       }
-      const frame = readPublishFrame(bytes, offset, internals.maxTopicLevels);
+      const frame = readPublishFrame(bytes, offset, internals.maxTopicLevels, lastTopic);
       if (!frame) break;
       offset = frame.end;
+      if (frame.topic !== lastTopic) {
+        lastTopic = frame.topic;
+        lastTopics.set(socket, lastTopic);
+      }
       publish(socket, client, frame);
     }
     if (offset > 0 && client._keepaliveInterval > 0) client._keepaliveTimer?.refresh();

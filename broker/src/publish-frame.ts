@@ -40,9 +40,11 @@ export interface PublishFrame {
 
 /**
  * The PUBLISH that starts at `offset`, or undefined when the bytes there are anything the reader leaves to aedes.
- * `maxTopicLevels` is aedes' limit, so that a topic it would refuse is refused by it.
+ * `maxTopicLevels` is aedes' limit, so that a topic it would refuse is refused by it. `lastTopic`, the topic of the
+ * connection's previous PUBLISH, is given back when this one's is the same: a device publishes to one topic, and its
+ * messages then share one string instead of each keeping one of its own until the consumer acknowledges it.
  */
-export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: number): PublishFrame | undefined {
+export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: number, lastTopic = ''): PublishFrame | undefined {
   const first = bytes[offset];
   if (first === undefined || first >> 4 !== PUBLISH || first & RETAIN || (first & QOS_MASK) !== QOS_1) return undefined;
   let at = offset + 1;
@@ -63,16 +65,18 @@ export function readPublishFrame(bytes: Buffer, offset: number, maxTopicLevels: 
   const payloadStart = topicEnd + 2;
   if (topicBytes === 0 || payloadStart > end || bytes[topicStart] === DOLLAR) return undefined;
   let levels = 1;
+  let same = lastTopic.length === topicBytes;
   for (let i = topicStart; i < topicEnd; i++) {
     const byte = bytes[i] as number;
     if (byte < FIRST_PRINTABLE || byte > LAST_PRINTABLE || byte === PLUS || byte === HASH) return undefined;
     if (byte === SLASH) levels++;
+    if (same && lastTopic.charCodeAt(i - topicStart) !== byte) same = false;
   }
   if (levels > maxTopicLevels) return undefined;
   const messageId = bytes.readUInt16BE(topicEnd);
   if (messageId === 0) return undefined;
   return {
-    topic: bytes.toString('latin1', topicStart, topicEnd),
+    topic: same ? lastTopic : bytes.toString('latin1', topicStart, topicEnd),
     payload: bytes.subarray(payloadStart, end),
     dup: (first & DUP) !== 0,
     messageId,

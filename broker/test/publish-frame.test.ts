@@ -17,6 +17,12 @@ describe('readPublishFrame', () => {
     expect(second?.payload.length).toBe(300);
   });
 
+  it("reads the topic right whatever the connection's last topic was: the same, one of its length, or another", () => {
+    for (const lastTopic of [TOPIC, 'devices/dn-traffic-2/telemetry', 'devices/dn-traffic-1/telemetrx', 'xevices/dn-traffic-1/telemetry', 'devices/d1/telemetry', '']) {
+      expect(readPublishFrame(publish(), 0, 100, lastTopic)?.topic).toBe(TOPIC);
+    }
+  });
+
   it('leaves to aedes what it does not handle: other packets, QoS 0 and 2, retained, wildcards, $ topics, other bytes, deep topics', () => {
     const refused = [
       mqttPacket.generate({ cmd: 'pingreq' }),
