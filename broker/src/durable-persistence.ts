@@ -3,7 +3,7 @@
  * the broker's data directory and read back from it at start. What a device counts on (a QoS 1 message queued for
  * a persistent session such as ingest's, a retained status, a subscription, a will, an incoming QoS 2 message) is
  * answered for only once its record is on the disk; the log commits in groups, so a burst of readings shares one
- * fdatasync. What only spares a duplicate (an acknowledgement's delete) is written with the next group without
+ * synchronized write. What only spares a duplicate (an acknowledgement's delete) is written with the next group without
  * being waited for: lost in a crash, it makes a message come again, never go.
  */
 import { join } from 'node:path';
