@@ -105,3 +105,28 @@ export class ProcessCpu {
     }
   }
 }
+
+/** The whole machine's CPU time so far, from the first line of /proc/stat, in ticks by kind. */
+export interface MachineTicks {
+  idle: number;
+  kernel: number;
+  total: number;
+}
+
+/** Parses /proc/stat's `cpu` line: user nice system idle iowait irq softirq steal …; idle counts iowait, kernel irq and softirq. */
+export function parseMachineTicks(procStat: string): MachineTicks {
+  const fields = (procStat.split('\n')[0] ?? '').trim().split(/\s+/);
+  if (fields[0] !== 'cpu') throw new Error('/proc/stat does not start with the cpu line');
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields.slice(1, 9).map(Number);
+  return { idle: idle + iowait, kernel: system + irq + softirq, total: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
+export function readMachineTicks(): MachineTicks {
+  return parseMachineTicks(readFileSync('/proc/stat', 'utf8'));
+}
+
+/** Shares of the machine's CPU between two readings: idle, and in the kernel (system time, interrupts). */
+export function machineShares(before: MachineTicks, after: MachineTicks): { idle: number; kernel: number } {
+  const total = Math.max(1, after.total - before.total);
+  return { idle: (after.idle - before.idle) / total, kernel: (after.kernel - before.kernel) / total };
+}

@@ -12,7 +12,7 @@ import { startPlatform, type PlatformStack } from '@city/faults/platform-stack';
 import { atLeast, atMost } from '../report.js';
 import type { Measurement } from '../measurement.js';
 import { countPoints, writeRawBaseline } from '../influx-raw-write.js';
-import { ProcessCpu } from '../process-cpu.js';
+import { ProcessCpu, machineShares, readMachineTicks } from '../process-cpu.js';
 import { round } from '../stats.js';
 import { profileOptions } from '../profiles.js';
 
@@ -21,6 +21,9 @@ import { profileOptions } from '../profiles.js';
  * 2026-12-07) the platform had come to take 98.5 % of what was offered.
  */
 const OFFERED_RATE = 75_000;
+const RATIO_TARGET = 0.2;
+/** Below this idle share the box counts as busy throughout. */
+const SATURATED_IDLE = 0.1;
 /**
  * The generator stands in for devices that in a city are not on the platform's box. On this one it shares the two
  * cores with the platform, and the broker, busy the whole window, lost a tenth of a core to it where the two met on
@@ -42,7 +45,7 @@ export const e2eIngest: Measurement = {
   title: 'End-to-end ingest (devices → broker → ingest → InfluxDB, QoS 1, mixed payloads)',
   declares: [
     { name: 'e2e_ingest_readings_per_s', unit: 'readings/s', target: '>= 50000' },
-    { name: 'e2e_ingest_vs_raw_write_ratio', unit: 'ratio', target: '>= 0.2' },
+    { name: 'e2e_ingest_vs_raw_write_ratio', unit: 'ratio', target: `>= ${RATIO_TARGET}` },
     { name: 'e2e_ingest_lost_readings', unit: 'readings', target: '<= 0' },
   ],
   async run({ quick, progress }) {
@@ -57,6 +60,7 @@ export const e2eIngest: Measurement = {
     const stack = await startPlatform({ api: false, env: { DEVICE_RATE_LIMIT: String(deviceRateLimit) }, profileDir: profiles?.dir });
     try {
       const cpu = new ProcessCpu();
+      const machineBefore = readMachineTicks();
       cpu.track('broker', stack.broker.pid);
       cpu.track('ingest', stack.ingest.pid);
       cpu.track('influxd', stack.influx.pid);
@@ -78,6 +82,7 @@ export const e2eIngest: Measurement = {
       progress(`acknowledged ${summary.acknowledged} of ${summary.sent}; waiting for ingest / chờ ingest ghi xong`);
       const caughtUpAt = await waitForIngest(async () => stack.ingestMetric('ingest_points_written_total'), summary.acknowledged);
       const cpuUse = cpu.stop();
+      const machine = machineShares(machineBefore, readMachineTicks());
       const cpuCores = cpuUse.cores;
       const written = await stack.ingestMetric('ingest_points_written_total');
       const rejected = await stack.ingestMetric('ingest_readings_rejected_total');
@@ -99,13 +104,21 @@ export const e2eIngest: Measurement = {
       const busiest = Object.entries(cpuCores).sort((a, b) => b[1] - a[1])[0];
       // What each process spends on one reading (connecting and starting up included), and so what 50,000/s would take of it.
       const cpuMicrosPerReading = Object.fromEntries(Object.entries(cpuUse.cpuSeconds).map(([name, s]) => [name, Math.round((s / Math.max(1, stored)) * 1e6)]));
+      const totalMicros = Object.values(cpuMicrosPerReading).reduce((sum, us) => sum + us, 0);
       const coresFor50k = Object.fromEntries(Object.entries(cpuMicrosPerReading).map(([name, us]) => [name, round((us * 50_000) / 1e6, 2)]));
       const notes = [
         `${devices} bare device connections (2 load-generator processes) at QoS 1, mixed payloads, a fixed offered ${OFFERED_RATE} readings/s for ${durationS} s with at most ${maxInFlight} publishes in flight: the achieved rate is what the platform sustains. The broker's DEVICE_RATE_LIMIT is raised to ${deviceRateLimit}/s per device for it. The generator runs at nice ${LOAD_NICE}, so that where it and the platform meet on one core the platform goes first (until 2026-12-07 at nice 0).`,
         `Readings/s = points counted in InfluxDB ÷ time from the first publish until ingest had made the last acknowledged reading durable (${round(seconds, 1)} s; the publishing window alone was ${summary.durationS} s at ${summary.rate}/s acknowledged).`,
         `Baseline: ${raw.points} points of the same kinds as prebuilt line protocol, ${BATCH_LINES} lines a POST, ${WRITERS} writers, into the same database: ${Math.round(raw.pointsPerS)} points/s.`,
         `CPU in cores over the ${cpuUse.seconds} s window (2 cores on the box): ${Object.entries(cpuCores).map(([name, cores]) => `${name} ${cores}`).join(', ')}${busiest ? `; the busiest is ${busiest[0]}` : ''}. At the CPU each spent per reading (its start-up and connecting included, so an upper bound in a short run), 50,000 readings/s would take ${Object.entries(coresFor50k).map(([name, cores]) => `${name} ${cores}`).join(', ')} cores.`,
+        `The whole box over that window: ${Math.round(machine.idle * 100)} % idle, ${Math.round(machine.kernel * 100)} % in the kernel (system time and interrupts: on loopback, TCP's work for both ends of every connection). The processes above spent ${totalMicros} µs of CPU a reading together.`,
       ];
+      // Below the ratio with the box all but busy, no one service's capacity is the bound: all of them share the cores.
+      if (ratio < RATIO_TARGET && machine.idle < SATURATED_IDLE) {
+        notes.push(
+          `What limits it: the box, not one service. With ${Math.round(machine.idle * 100)} % idle, the rate is the two cores divided by the CPU all the processes spend on a reading (${totalMicros} µs here), of which the broker's share is the largest; the raw baseline uses influxd alone, with the box to itself.`,
+        );
+      }
       notes.push(
         `Gateway batches, apart from the targets: the same ${devices} devices sent ${gateway.messages} messages of ${GATEWAY_BATCH} readings each (${GATEWAY_MESSAGE_RATE} messages/s offered) for ${gateway.durationS} s: ${Math.round(gateway.readingsPerS)} readings/s end to end (${round(gateway.readingsPerS / readingsPerS, 1)}× single readings), ${gateway.lost} lost.`,
       );
@@ -114,7 +127,7 @@ export const e2eIngest: Measurement = {
       return {
         targets: [
           atLeast('e2e_ingest_readings_per_s', round(readingsPerS, 0), 50_000, 'readings/s'),
-          atLeast('e2e_ingest_vs_raw_write_ratio', round(ratio), 0.2, 'ratio'),
+          atLeast('e2e_ingest_vs_raw_write_ratio', round(ratio), RATIO_TARGET, 'ratio'),
           atMost('e2e_ingest_lost_readings', lost, 0, 'readings'),
         ],
         raw: {
