@@ -24,9 +24,10 @@ const WILL = 'w';
 const INCOMING = 'i';
 const OUTGOING = 'o';
 const keyOf = (...parts: (string | number)[]) => parts.join(SEP);
-/** keyOf(OUTGOING, clientId, seq), made for every message the broker queues. */
-const outgoingKey = (clientId: string, seq: number) => `${OUTGOING}${SEP}${clientId}${SEP}${seq}`;
+/** What every key of a client's queue starts with: a range delete names the keys of a run by it. */
 const outgoingPrefix = (clientId: string) => `${OUTGOING}${SEP}${clientId}${SEP}`;
+/** keyOf(OUTGOING, clientId, seq), made for every message the broker queues. */
+const outgoingKey = (clientId: string, seq: number) => `${outgoingPrefix(clientId)}${seq}`;
 
 /** A client's acknowledged messages whose deletes are not yet in the log: the places first to last, in a row. */
 interface ClearedRun {

@@ -43,6 +43,8 @@ interface Pending {
   /** Of those, the ones whose topic's subscribers were asked of the store's trie: what follows waits its turn behind them. */
   asking: number;
   waiting: (() => void)[];
+  /** The connection's last PUBLISH topic, which its next one most likely shares (publish-frame.ts). */
+  lastTopic: string;
 }
 
 interface ClientInternals extends Client {
@@ -75,8 +77,14 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
   const internals = broker as unknown as BrokerInternals;
   const { mq } = internals;
   const pending = new WeakMap<Socket, Pending>();
-  /** Each connection's last PUBLISH topic, which its next one most likely shares (publish-frame.ts). */
-  const lastTopics = new WeakMap<Socket, string>();
+  const pendingOf = (socket: Socket) => {
+    let state = pending.get(socket);
+    if (!state) {
+      state = { count: 0, asking: 0, waiting: [], lastTopic: '' };
+      pending.set(socket, state);
+    }
+    return state;
+  };
 
   const settle = (socket: Socket) => {
     const state = pending.get(socket) as Pending;
@@ -126,7 +134,7 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
     }
   }
 
-  const publish = (socket: Socket, client: ClientInternals, frame: PublishFrame) => {
+  const publish = (socket: Socket, state: Pending, client: ClientInternals, frame: PublishFrame) => {
     const packet = { cmd: 'publish', topic: frame.topic, payload: frame.payload, qos: 1, retain: false, dup: frame.dup, messageId: frame.messageId } as PublishPacket;
     authorize.call(broker, client, packet, (error) => {
       // As aedes does with a refused PUBLISH: the client errs, and its connection closes.
@@ -134,11 +142,6 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
       // A dropped message is re-addressed where no subscription reaches: acknowledged, routed nowhere.
       if (packet.topic !== frame.topic) return acknowledge(socket, client, frame.messageId);
       const message = new Packet(packet, broker);
-      let state = pending.get(socket);
-      if (!state) {
-        state = { count: 0, asking: 0, waiting: [] };
-        pending.set(socket, state);
-      }
       state.count++;
       const storing = new Storing(socket, state, client, packet, message);
       // The subscribers of a topic are known once asked for, until a subscription changes; the store queues the
@@ -171,7 +174,7 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
     const client = (socket as Socket & { client?: ClientInternals }).client;
     if (!client || !client.connackSent || client.closed || client._paused || !PLAIN_VERSIONS.has(client.version) || aedesStoring(client)) return 0;
     let offset = 0;
-    let lastTopic = lastTopics.get(socket);
+    const state = pendingOf(socket);
     while (offset < bytes.length && !client.closed) {
       const acknowledgedId = readPubackFrame(bytes, offset);
       if (acknowledgedId !== undefined) {
@@ -179,14 +182,11 @@ export function createLeanPublish(broker: Aedes, store: IndexedMemoryPersistence
         acknowledged(client, acknowledgedId);
         continue;
       }
-      const frame = readPublishFrame(bytes, offset, internals.maxTopicLevels, lastTopic);
+      const frame = readPublishFrame(bytes, offset, internals.maxTopicLevels, state.lastTopic);
       if (!frame) break;
       offset = frame.end;
-      if (frame.topic !== lastTopic) {
-        lastTopic = frame.topic;
-        lastTopics.set(socket, lastTopic);
-      }
-      publish(socket, client, frame);
+      state.lastTopic = frame.topic;
+      publish(socket, state, client, frame);
     }
     if (offset > 0 && client._keepaliveInterval > 0) client._keepaliveTimer?.refresh();
     return offset;

@@ -114,9 +114,9 @@ export const e2eIngest: Measurement = {
         `The whole box over that window: ${Math.round(machine.idle * 100)} % idle, ${Math.round(machine.kernel * 100)} % in the kernel (system time and interrupts: on loopback, TCP's work for both ends of every connection). The processes above spent ${totalMicros} µs of CPU a reading together.`,
       ];
       // Below the ratio with the box all but busy, no one service's capacity is the bound: all of them share the cores.
-      if (ratio < RATIO_TARGET && machine.idle < SATURATED_IDLE) {
+      if (busiest && ratio < RATIO_TARGET && machine.idle < SATURATED_IDLE) {
         notes.push(
-          `What limits it: the box, not one service. With ${Math.round(machine.idle * 100)} % idle, the rate is the two cores divided by the CPU all the processes spend on a reading (${totalMicros} µs here), of which the broker's share is the largest; the raw baseline uses influxd alone, with the box to itself.`,
+          `What limits it: the box, not one service. With ${Math.round(machine.idle * 100)} % idle, the rate is the two cores divided by the CPU all the processes spend on a reading (${totalMicros} µs here), of which ${busiest[0]}'s share is the largest; the raw baseline uses influxd alone, with the box to itself.`,
         );
       }
       notes.push(
