@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Client } from 'aedes';
 import type { AedesPacket as AnyAedesPacket } from 'aedes-packet';
 import { IndexedMemoryPersistence } from './memory-persistence.js';
-import { decodeValue, valueRecord } from './stored-value.js';
+import { appendValue, decodeValue, valueRecord } from './stored-value.js';
 import { WriteAheadLog, deleteRangeRecord, deleteRecord, type CommitWaiter, type LiveRecords } from './write-ahead-log.js';
 
 type AedesPacket = AnyAedesPacket & { messageId?: number; brokerId?: string };
@@ -103,10 +103,8 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     for (let i = 0; i <= last; i++) {
       const { clientId } = subs[i] as { clientId: string };
       const { seq, stored } = this.outgoingQueue(clientId).enqueue(packet);
-      const record = valueRecord(outgoingKey(clientId, seq), stored);
       // One group commit carries them all: the last record's waiter waits for every one.
-      if (i < last) void this.#append(record);
-      else (this.#log as WriteAheadLog).appendFor(record, waiter);
+      appendValue(this.#log as WriteAheadLog, outgoingKey(clientId, seq), stored, i === last ? waiter : undefined);
     }
   }
 
@@ -119,7 +117,7 @@ export class DurablePersistence extends IndexedMemoryPersistence {
     const queue = this.outgoingQueue(client.id);
     const seq = queue.update(packet);
     if (packet.cmd === 'publish' && (packet as { qos?: number }).qos !== 2) return;
-    void this.#append(valueRecord(outgoingKey(client.id, seq), queue.get(seq) as AedesPacket));
+    appendValue(this.#log as WriteAheadLog, outgoingKey(client.id, seq), queue.get(seq) as AedesPacket);
   }
 
   override outgoingCleared(clientId: string, messageId: number | undefined): AedesPacket | undefined {

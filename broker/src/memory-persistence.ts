@@ -50,28 +50,50 @@ type AedesPacket = AnyAedesPacket & { messageId?: number };
 /** aedes-packet's constructor (its typings describe it as a namespace): copies a packet with its broker identity. */
 const Packet = aedesPacket as unknown as new (packet: AedesPacket) => AedesPacket;
 
+/** The places a queue's ring starts with; it doubles as the queue grows. */
+const INITIAL_RING = 16;
+/** Lookups in a row answered by the order after which an index is dropped, at the least. */
+const INDEX_KEPT_HITS = 1024;
+
 /**
- * One client's unacknowledged messages, in the order they were queued. Every index is keyed by numbers (a message's
- * place, its broker counter, its packet identifier), so a message costs no key string and no array of its own: at
- * the fan-in's rate the garbage they made was a good part of the broker's time.
+ * One client's unacknowledged messages, in the order they were queued, each at its place (a number that names it for
+ * good: the durable store's key). A consumer is sent its messages in the order they were queued and acknowledges
+ * them in that order (MQTT 3.1.1, 4.6), so each operation finds its message where the last one left off: the places
+ * are a ring of slots, the message sent next is the one after the last sent, and the one acknowledged is the oldest.
+ * Maps keyed by place, identifier and origin did the same for any order, but a queue is a stream through them: each
+ * rebuilt its table every few thousand messages, tables large enough to go straight to the old generation, and the
+ * broker's garbage collection was largely theirs. The indexes for any order are built when a client strays from it
+ * (a redelivery after a reconnect, an acknowledgement out of order) and kept while it strays, so that no order costs
+ * a scan per message.
  */
 export class OutgoingQueue {
   private sequence = 0;
-  private readonly entries = new Map<number, AedesPacket>();
-  /** Which entry a broker-assigned identity names: brokerId → brokerCounter → place. */
-  private readonly byOrigin = new Map<string, Map<number, number>>();
-  /** The oldest entry sent with each packet identifier. */
-  private readonly byMessageId = new Map<number, number>();
-  /** The others sharing an identifier, oldest first: identifiers wrap at 65,535, so a large backlog reuses them. */
-  private readonly sharingMessageId = new Map<number, number[]>();
+  /** The messages at places `first` to `sequence`, each at place & (length - 1); a cleared place holds undefined. */
+  private ring: (AedesPacket | undefined)[] = new Array<AedesPacket | undefined>(INITIAL_RING).fill(undefined);
+  private first = 1;
+  private inRing = 0;
+  /**
+   * Messages older than the ring's first place, oldest first: those a client leaves unacknowledged behind others it
+   * acknowledges would otherwise stretch the ring over every place queued since.
+   */
+  private readonly stragglers = new Map<number, AedesPacket>();
+  /** The place after the last message recorded as sent: where the next one most likely is. */
+  private sendCursor = 1;
+  /** Which entry a broker-assigned identity names: brokerId → brokerCounter → place. Built on a miss of the cursor. */
+  private byOrigin: Map<string, Map<number, number>> | undefined;
+  /** The oldest entry sent with each packet identifier, and the others sharing it (identifiers wrap at 65,535). Built on an acknowledgement of another than the oldest. */
+  private byMessageId: Map<number, number[]> | undefined;
+  /** Lookups in a row that the order answered while an index was kept. */
+  private originHits = 0;
+  private messageIdHits = 0;
 
   get size(): number {
-    return this.entries.size;
+    return this.inRing + this.stragglers.size;
   }
 
   /** Queues a copy of the packet; returns its place in the queue, which names it for good (the durable store's key). */
   enqueue(packet: AedesPacket): { seq: number; stored: AedesPacket } {
-    const seq = ++this.sequence;
+    const seq = this.sequence + 1;
     const stored = new Packet(packet);
     this.restore(seq, stored);
     return { seq, stored };
@@ -79,19 +101,27 @@ export class OutgoingQueue {
 
   /** Puts back a message queued at `seq` before a restart; messages must come back in the order they were queued. */
   restore(seq: number, stored: AedesPacket): void {
+    if (this.inRing === 0) this.first = seq;
+    while (seq - this.first >= this.ring.length) this.makeRoom(seq);
+    this.ring[seq & (this.ring.length - 1)] = stored;
+    this.inRing++;
     this.sequence = Math.max(this.sequence, seq);
-    this.entries.set(seq, stored);
-    if (this.originOf(stored) === undefined) this.setOrigin(stored, seq);
-    this.index(stored.messageId, seq);
+    if (this.byOrigin && this.originOf(stored) === undefined) this.setOrigin(stored, seq);
+    if (this.byMessageId) this.index(stored.messageId, seq);
   }
 
   get(seq: number): AedesPacket | undefined {
-    return this.entries.get(seq);
+    return seq >= this.first && seq <= this.sequence ? this.ring[seq & (this.ring.length - 1)] : this.stragglers.get(seq);
   }
 
   /** The queued messages with their places, oldest first. */
-  placed(): IterableIterator<[number, AedesPacket]> {
-    return this.entries.entries();
+  *placed(): IterableIterator<[number, AedesPacket]> {
+    yield* this.stragglers;
+    const mask = this.ring.length - 1;
+    for (let seq = this.first; seq <= this.sequence; seq++) {
+      const packet = this.ring[seq & mask];
+      if (packet) yield [seq, packet];
+    }
   }
 
   /**
@@ -99,17 +129,17 @@ export class OutgoingQueue {
    * returns the place of the entry it changed.
    */
   update(packet: AedesPacket): number {
-    const seq = this.originOf(packet);
+    const seq = packet.brokerId === undefined ? undefined : this.findOrigin(packet.brokerId, packet.brokerCounter);
     if (seq !== undefined) {
       this.renumber(seq, packet.messageId);
       return seq;
     }
-    const sameId = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId);
-    const entry = sameId === undefined ? undefined : this.entries.get(sameId);
+    const sameId = packet.messageId === undefined ? undefined : this.findMessageId(packet.messageId);
+    const entry = sameId === undefined ? undefined : this.get(sameId);
     if (sameId !== undefined && entry && entry.brokerId !== packet.brokerId) {
-      if (this.originOf(entry) === sameId) this.deleteOrigin(entry);
-      this.entries.set(sameId, packet);
-      this.setOrigin(packet, sameId);
+      if (this.byOrigin && this.originOf(entry) === sameId) this.deleteOrigin(entry);
+      this.replace(sameId, packet);
+      if (this.byOrigin) this.setOrigin(packet, sameId);
       return sameId;
     }
     throw new Error('no such packet');
@@ -117,41 +147,125 @@ export class OutgoingQueue {
 
   /** Records the packet identifier a queued PUBLISH was sent with, as update() does; false when no entry is that message. */
   sent(brokerId: string, brokerCounter: number, messageId: number): boolean {
-    const seq = this.byOrigin.get(brokerId)?.get(brokerCounter);
+    const seq = this.findOrigin(brokerId, brokerCounter);
     if (seq === undefined) return false;
     this.renumber(seq, messageId);
     return true;
   }
 
-  private renumber(seq: number, messageId: number | undefined): void {
-    const entry = this.entries.get(seq) as AedesPacket;
-    this.unindex(entry.messageId, seq);
-    entry.messageId = messageId;
-    this.index(messageId, seq);
-  }
-
   /** Removes and returns the oldest message sent with this identifier, with its place in the queue. */
   clear(messageId: number | undefined): { seq: number; packet: AedesPacket } | undefined {
     if (messageId === undefined) return undefined;
-    const seq = this.byMessageId.get(messageId);
+    const seq = this.findMessageId(messageId);
     if (seq === undefined) return undefined;
-    const entry = this.entries.get(seq) as AedesPacket;
-    this.unindex(messageId, seq);
-    this.entries.delete(seq);
-    if (this.originOf(entry) === seq) this.deleteOrigin(entry);
+    const entry = this.get(seq) as AedesPacket;
+    if (this.byMessageId) this.unindex(messageId, seq);
+    if (this.byOrigin && this.originOf(entry) === seq) this.deleteOrigin(entry);
+    this.remove(seq);
     return { seq, packet: entry };
   }
 
   snapshot(): AedesPacket[] {
-    return [...this.entries.values()];
+    return Array.from(this.placed(), ([, packet]) => packet);
+  }
+
+  private renumber(seq: number, messageId: number | undefined): void {
+    const entry = this.get(seq) as AedesPacket;
+    if (this.byMessageId) this.unindex(entry.messageId, seq);
+    entry.messageId = messageId;
+    if (this.byMessageId) this.index(messageId, seq);
+    this.sendCursor = seq + 1;
+  }
+
+  private replace(seq: number, packet: AedesPacket): void {
+    if (seq >= this.first && seq <= this.sequence) this.ring[seq & (this.ring.length - 1)] = packet;
+    else this.stragglers.set(seq, packet);
+  }
+
+  private remove(seq: number): void {
+    if (seq < this.first || seq > this.sequence) this.stragglers.delete(seq);
+    else {
+      const mask = this.ring.length - 1;
+      this.ring[seq & mask] = undefined;
+      this.inRing--;
+      while (this.first <= this.sequence && this.ring[this.first & mask] === undefined) this.first++;
+    }
+    if (this.size === 0) {
+      // An empty queue is in order again: what was built for a client out of it is dropped.
+      this.byOrigin = undefined;
+      this.byMessageId = undefined;
+    }
+  }
+
+  /**
+   * Makes the ring reach `seq`: twice as many places while it is at least half full, or else its oldest messages move
+   * to the stragglers, so that its length stays within twice what it holds.
+   */
+  private makeRoom(seq: number): void {
+    const mask = this.ring.length - 1;
+    if (this.inRing * 2 >= this.ring.length) {
+      const larger = new Array<AedesPacket | undefined>(this.ring.length * 2).fill(undefined);
+      for (let place = this.first; place <= this.sequence; place++) larger[place & (larger.length - 1)] = this.ring[place & mask];
+      this.ring = larger;
+      return;
+    }
+    const newFirst = seq - this.ring.length + 1;
+    for (; this.first < newFirst && this.first <= this.sequence; this.first++) {
+      const packet = this.ring[this.first & mask];
+      if (packet === undefined) continue;
+      this.stragglers.set(this.first, packet);
+      this.ring[this.first & mask] = undefined;
+      this.inRing--;
+    }
+    while (this.first <= this.sequence && this.ring[this.first & mask] === undefined) this.first++;
+    if (this.inRing === 0) this.first = seq;
+  }
+
+  private findOrigin(brokerId: string, brokerCounter: number): number | undefined {
+    const seq = this.originAt(this.sendCursor, brokerId, brokerCounter) ?? this.originAt(this.first, brokerId, brokerCounter);
+    if (seq !== undefined) {
+      if (this.byOrigin && ++this.originHits >= this.dropIndexAfter()) this.byOrigin = undefined;
+      return seq;
+    }
+    this.originHits = 0;
+    if (!this.byOrigin) {
+      this.byOrigin = new Map();
+      for (const [place, packet] of this.placed()) if (this.originOf(packet) === undefined) this.setOrigin(packet, place);
+    }
+    return this.byOrigin.get(brokerId)?.get(brokerCounter);
+  }
+
+  private originAt(seq: number, brokerId: string, brokerCounter: number): number | undefined {
+    if (seq < this.first || seq > this.sequence) return undefined;
+    const entry = this.ring[seq & (this.ring.length - 1)];
+    return entry && entry.brokerCounter === brokerCounter && entry.brokerId === brokerId ? seq : undefined;
+  }
+
+  /** The oldest message sent with the identifier: the oldest of all, when acknowledgements come in order. */
+  private findMessageId(messageId: number): number | undefined {
+    if (this.stragglers.size === 0 && this.inRing > 0 && this.ring[this.first & (this.ring.length - 1)]?.messageId === messageId) {
+      if (this.byMessageId && ++this.messageIdHits >= this.dropIndexAfter()) this.byMessageId = undefined;
+      return this.first;
+    }
+    this.messageIdHits = 0;
+    if (!this.byMessageId) {
+      this.byMessageId = new Map();
+      for (const [place, packet] of this.placed()) this.index(packet.messageId, place);
+    }
+    return this.byMessageId.get(messageId)?.[0];
+  }
+
+  /** A client back in order for as many messages as its queue holds has paid for the index's next build: it is dropped. */
+  private dropIndexAfter(): number {
+    return Math.max(INDEX_KEPT_HITS, this.size);
   }
 
   private originOf(packet: AedesPacket): number | undefined {
-    return packet.brokerId === undefined ? undefined : this.byOrigin.get(packet.brokerId)?.get(packet.brokerCounter);
+    return packet.brokerId === undefined ? undefined : this.byOrigin?.get(packet.brokerId)?.get(packet.brokerCounter);
   }
 
   private setOrigin(packet: AedesPacket, seq: number): void {
-    if (packet.brokerId === undefined) return;
+    if (packet.brokerId === undefined || !this.byOrigin) return;
     let counters = this.byOrigin.get(packet.brokerId);
     if (!counters) {
       counters = new Map();
@@ -161,35 +275,26 @@ export class OutgoingQueue {
   }
 
   private deleteOrigin(packet: AedesPacket): void {
-    const counters = this.byOrigin.get(packet.brokerId);
+    const counters = this.byOrigin?.get(packet.brokerId);
     counters?.delete(packet.brokerCounter);
     // A broker gone for good (messages restored from before a restart) leaves no empty map behind.
-    if (counters?.size === 0) this.byOrigin.delete(packet.brokerId);
+    if (counters?.size === 0) this.byOrigin?.delete(packet.brokerId);
   }
 
   private index(messageId: number | undefined, seq: number): void {
-    if (messageId === undefined) return;
-    if (!this.byMessageId.has(messageId)) {
-      this.byMessageId.set(messageId, seq);
-      return;
-    }
-    const sharing = this.sharingMessageId.get(messageId);
-    if (sharing) sharing.push(seq);
-    else this.sharingMessageId.set(messageId, [seq]);
+    if (messageId === undefined || !this.byMessageId) return;
+    const holders = this.byMessageId.get(messageId);
+    if (holders) holders.push(seq);
+    else this.byMessageId.set(messageId, [seq]);
   }
 
   private unindex(messageId: number | undefined, seq: number): void {
-    if (messageId === undefined) return;
-    const sharing = this.sharingMessageId.get(messageId);
-    if (this.byMessageId.get(messageId) === seq) {
-      const next = sharing?.shift();
-      if (next === undefined) this.byMessageId.delete(messageId);
-      else this.byMessageId.set(messageId, next);
-    } else if (sharing) {
-      const at = sharing.indexOf(seq);
-      if (at >= 0) sharing.splice(at, 1);
-    }
-    if (sharing?.length === 0) this.sharingMessageId.delete(messageId);
+    if (messageId === undefined || !this.byMessageId) return;
+    const holders = this.byMessageId.get(messageId);
+    if (!holders) return;
+    const at = holders[0] === seq ? 0 : holders.indexOf(seq);
+    if (at >= 0) holders.splice(at, 1);
+    if (holders.length === 0) this.byMessageId.delete(messageId);
   }
 }
 

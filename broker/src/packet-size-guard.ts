@@ -12,6 +12,9 @@ type State = 'type' | 'length' | 'body';
 
 const PUBLISH = 3;
 const NOTHING = Buffer.alloc(0);
+/** Batches of this size and up to the largest go through the connection's reusable buffer. */
+const REUSED_BATCH_MIN_BYTES = 16 * 1024;
+const REUSED_BATCH_MAX_BYTES = 1024 * 1024;
 
 /**
  * A packet encoded straight into the connection's batch when it is sent, rather than into a Buffer of its own that
@@ -100,7 +103,7 @@ export class PacketSizeGuard {
 export function guardConnection(socket: Socket, limits: GuardLimits, onRejected: (reason: GuardRejection) => void, gate?: InputGate, lean?: LeanPublish): GuardedSocket {
   const guard = new PacketSizeGuard(limits.maxPacketBytes);
   const push = socket.push.bind(socket);
-  const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+  const write = socket.write.bind(socket) as (chunk: Buffer, written?: () => void) => boolean;
   const destroy = socket.destroy.bind(socket);
   let cut = false;
   const reject = (reason: GuardRejection) => {
@@ -160,13 +163,28 @@ export function guardConnection(socket: Socket, limits: GuardLimits, onRejected:
    */
   let held: (Buffer | string | HeldFrame)[] = [];
   let heldBytes = 0;
+  /**
+   * A consumer's batches are large and come every turn: one buffer serves them, taken again once the socket has
+   * written it. A buffer of their own for each was most of the young buffers' bytes that make V8 collect its young
+   * generation early ("external memory pressure"). A device's few acknowledgements are no such batch.
+   */
+  let reusable: Buffer | undefined;
+  let reusableInUse = false;
+  const released = () => {
+    reusableInUse = false;
+  };
   const flush = () => {
     if (held.length === 0) return;
     const chunks = held;
     const bytes = heldBytes;
     held = [];
     heldBytes = 0;
-    if (socket.writable) write(join(chunks, bytes));
+    if (!socket.writable) return;
+    if (chunks.length === 1 && Buffer.isBuffer(chunks[0])) return void write(chunks[0]);
+    if (bytes < REUSED_BATCH_MIN_BYTES || bytes > REUSED_BATCH_MAX_BYTES || reusableInUse) return void write(join(chunks, Buffer.allocUnsafe(bytes)));
+    if (!reusable || reusable.length < bytes) reusable = Buffer.allocUnsafeSlow(Math.min(REUSED_BATCH_MAX_BYTES, Math.max(bytes, 2 * (reusable?.length ?? 0))));
+    reusableInUse = true;
+    write(join(chunks, reusable.subarray(0, bytes)), released);
   };
   const hold = (piece: Buffer | string | HeldFrame, bytes: number) => {
     if (socket.destroyed) return false;
@@ -250,10 +268,8 @@ function flushHeld(): void {
   for (const flush of due) flush();
 }
 
-/** The chunks of a batch as one Buffer, strings encoded as UTF-8 and frames written in (`bytes` is their total length). */
-function join(chunks: (Buffer | string | HeldFrame)[], bytes: number): Buffer {
-  if (chunks.length === 1 && Buffer.isBuffer(chunks[0])) return chunks[0];
-  const joined = Buffer.allocUnsafe(bytes);
+/** The chunks of a batch written into `joined`, exactly as long as they are: strings encoded as UTF-8, frames written in. */
+function join(chunks: (Buffer | string | HeldFrame)[], joined: Buffer): Buffer {
   let at = 0;
   for (const chunk of chunks) {
     if (typeof chunk === 'string') at += joined.write(chunk, at);

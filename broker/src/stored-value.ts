@@ -6,7 +6,7 @@
  * through the broker is written once, and JSON's string, the object spread around it and their garbage were most
  * of the cost of writing it.
  */
-import { setRecord, setRecordWith } from './write-ahead-log.js';
+import { setRecord, setRecordWith, writeBufferValue, type CommitWaiter, type WriteAheadLog } from './write-ahead-log.js';
 
 const NO_PAYLOAD = 0;
 const BUFFER_PAYLOAD = 1;
@@ -34,6 +34,15 @@ interface PlainPublish {
 /** The log's set record of `value` under `key`; a plain PUBLISH, written for every message queued, is encoded straight into it. */
 export function valueRecord(key: string, value: object): Buffer {
   return isPlainPublish(value) ? setRecordWith(key, value, plainPublishBytes(value), writePlainPublish) : setRecord(key, encodeWithJson(value));
+}
+
+/** Appends the set record of `value` under `key` to the log, framed in place; `waiter`, if any, is told once it is on the disk. */
+export function appendValue(log: WriteAheadLog, key: string, value: object, waiter?: CommitWaiter): void {
+  if (isPlainPublish(value)) log.appendSet(key, value, plainPublishBytes(value), writePlainPublish, waiter);
+  else {
+    const encoded = encodeWithJson(value);
+    log.appendSet(key, encoded, encoded.length, writeBufferValue, waiter);
+  }
 }
 
 function encodeWithJson(value: object): Buffer {

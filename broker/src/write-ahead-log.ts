@@ -36,7 +36,7 @@ const DURABLE_APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPE
 export type LiveRecords = Map<string, Buffer>;
 
 export function setRecord(key: string, value: Buffer): Buffer {
-  return frame(SET, key, value, value.length, copyValue);
+  return frame(SET, key, value, value.length, writeBufferValue);
 }
 
 /** A set record whose value `writeValue` encodes in place (`valueBytes` long): a value written once, not encoded and then copied. */
@@ -58,19 +58,39 @@ const writeRange = (range: readonly [number, number], target: Buffer, offset: nu
   target.writeUIntLE(range[1], offset + 6, 6);
 };
 
-const copyValue = (value: Buffer, target: Buffer, offset: number) => void value.copy(target, offset);
+/** The writeValue of a value already encoded. */
+export const writeBufferValue = (value: Buffer, target: Buffer, offset: number) => void value.copy(target, offset);
 
 function frame<T>(op: number, key: string, value: T, valueBytes: number, writeValue: ((value: T, target: Buffer, offset: number) => void) | undefined): Buffer {
   const keyBytes = Buffer.byteLength(key);
-  const bodyBytes = 3 + keyBytes + valueBytes;
-  const record = Buffer.allocUnsafe(HEADER_BYTES + bodyBytes);
-  record.writeUInt32LE(bodyBytes, 0);
-  record[HEADER_BYTES] = op;
-  record.writeUInt16LE(keyBytes, HEADER_BYTES + 1);
-  record.write(key, HEADER_BYTES + 3, 'utf8');
-  writeValue?.(value, record, HEADER_BYTES + 3 + keyBytes);
-  record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
+  const record = Buffer.allocUnsafe(recordBytes(keyBytes, valueBytes));
+  frameInto(record, 0, op, key, keyBytes, value, valueBytes, writeValue);
   return record;
+}
+
+function recordBytes(keyBytes: number, valueBytes: number): number {
+  return HEADER_BYTES + 3 + keyBytes + valueBytes;
+}
+
+/** Writes the record at `at`, into room of recordBytes(keyBytes, valueBytes). */
+function frameInto<T>(
+  target: Buffer,
+  at: number,
+  op: number,
+  key: string,
+  keyBytes: number,
+  value: T,
+  valueBytes: number,
+  writeValue: ((value: T, target: Buffer, offset: number) => void) | undefined,
+): void {
+  const bodyAt = at + HEADER_BYTES;
+  const end = bodyAt + 3 + keyBytes + valueBytes;
+  target.writeUInt32LE(end - bodyAt, at);
+  target[bodyAt] = op;
+  target.writeUInt16LE(keyBytes, bodyAt + 1);
+  target.write(key, bodyAt + 3, keyBytes, 'utf8');
+  writeValue?.(value, target, bodyAt + 3 + keyBytes);
+  target.writeUInt32LE(crc32(target.subarray(bodyAt, end)), at + 4);
 }
 
 /** Reads every whole, intact record up to the first short or corrupt one, which a crash mid-write leaves. */
@@ -138,8 +158,42 @@ class Batch {
   }
 }
 
+/** A group's buffer as it starts, and the most one keeps for the next group once a burst has grown it. */
+const GROUP_BUFFER_BYTES = 256 * 1024;
+const KEPT_GROUP_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The records of one group, framed where they are appended, in a buffer used again by a later group once written.
+ * A record in a buffer of its own cost the broker one for every message, and the bytes of those young buffers alone
+ * made V8 collect its young generation several times as often as its size called for ("external memory pressure"),
+ * every such collection moving the messages still waiting for their consumer's acknowledgement.
+ */
+class GroupBuffer {
+  bytes = Buffer.allocUnsafeSlow(GROUP_BUFFER_BYTES);
+  length = 0;
+
+  /** Makes room for `size` more bytes at the end; returns where they start. */
+  room(size: number): number {
+    const at = this.length;
+    if (at + size > this.bytes.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, at + size));
+      this.bytes.copy(larger, 0, 0, at);
+      this.bytes = larger;
+    }
+    this.length = at + size;
+    return at;
+  }
+
+  empty(): void {
+    this.length = 0;
+    if (this.bytes.length > KEPT_GROUP_BUFFER_BYTES) this.bytes = Buffer.allocUnsafeSlow(GROUP_BUFFER_BYTES);
+  }
+}
+
 export class WriteAheadLog {
-  private pending: Buffer[] = [];
+  /** The group being appended to, and the one on its way to the disk (or written, and empty). */
+  private filling = new GroupBuffer();
+  private writing = new GroupBuffer();
   private batch: Batch | undefined;
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
@@ -180,24 +234,32 @@ export class WriteAheadLog {
   /** Appends a record; the promise resolves once it is on the disk. */
   append(record: Buffer): Promise<void> {
     if (this.failure || this.closed) return refused(this.failure ?? new Error('the store is closed'));
-    return this.group(record).promise;
+    const batch = this.group();
+    // Room first: making it may replace the buffer.
+    const at = this.filling.room(record.length);
+    record.copy(this.filling.bytes, at);
+    return batch.promise;
   }
 
   /**
-   * append() without a promise, for a record written per message: `waiter` is told once the record is on the disk,
-   * after the waiters of the records appended before it, and never synchronously.
+   * Appends a set record framed in place, its value written by `writeValue` into `valueBytes`: for a record written per
+   * message, with no buffer nor promise of its own. `waiter`, if any, is told once the record is on the disk, after the
+   * waiters of the records appended before it, and never synchronously.
    */
-  appendFor(record: Buffer, waiter: CommitWaiter): void {
+  appendSet<T>(key: string, value: T, valueBytes: number, writeValue: (value: T, target: Buffer, offset: number) => void, waiter?: CommitWaiter): void {
     if (this.failure || this.closed) {
       const error = this.failure ?? new Error('the store is closed');
-      queueMicrotask(() => waiter.committed(error));
+      if (waiter) queueMicrotask(() => waiter.committed(error));
       return;
     }
-    this.group(record).waiters.push(waiter);
+    const batch = this.group();
+    const keyBytes = Buffer.byteLength(key);
+    const at = this.filling.room(recordBytes(keyBytes, valueBytes));
+    frameInto(this.filling.bytes, at, SET, key, keyBytes, value, valueBytes, writeValue);
+    if (waiter) batch.waiters.push(waiter);
   }
 
-  private group(record: Buffer): Batch {
-    this.pending.push(record);
+  private group(): Batch {
     if (!this.batch) {
       this.batch = new Batch();
       this.flushing ??= new Promise((next) => setImmediate(next)).then(() => this.flush());
@@ -217,22 +279,24 @@ export class WriteAheadLog {
   private async flush(): Promise<void> {
     while (this.batch) {
       const batch = this.batch;
-      const records = this.pending;
+      const records = this.filling;
+      this.filling = this.writing;
+      this.writing = records;
       this.batch = undefined;
-      this.pending = [];
       try {
         if (this.failure) throw this.failure;
-        const bytes = records.reduce((total, record) => total + record.length, 0);
-        if (this.fileBytes + bytes > this.compactAt) await this.compact();
+        if (this.fileBytes + records.length > this.compactAt) await this.compact();
         else {
-          await this.handle.writev(records);
-          this.fileBytes += bytes;
+          await writeAll(this.handle, records.bytes, records.length);
+          this.fileBytes += records.length;
         }
       } catch (error) {
         // A log that failed a write may end in a torn record; nothing more goes in after it.
         this.failure ??= error as Error;
         batch.reject(this.failure);
         continue;
+      } finally {
+        records.empty();
       }
       batch.resolve();
     }
@@ -283,6 +347,10 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+async function writeAll(handle: FileHandle, bytes: Buffer, length: number): Promise<void> {
+  for (let at = 0; at < length; ) at += (await handle.write(bytes, at, length - at)).bytesWritten;
 }
 
 /** A rejected promise that is no unhandled rejection when nobody waits on it (an acknowledgement's delete). */

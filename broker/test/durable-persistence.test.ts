@@ -118,6 +118,28 @@ describe('the broker durable store', () => {
     await second.destroy();
   });
 
+  it('keeps every record of a group far larger than its buffer, messages and a retained status mixed in one commit', async () => {
+    const dir = newDir();
+    const first = await open(dir, 'b1');
+    const big = Buffer.alloc(700, 7);
+    const queued: Promise<void>[] = [];
+    // All in one turn, so one group: 3,000 messages of about 800 bytes, past the log's first buffer several times over.
+    for (let n = 1; n <= 3000; n++) {
+      queued.push(first.outgoingEnqueueCombi([{ clientId: ingest.id }], publish(n, { payload: big })));
+      if (n === 1500) queued.push(first.storeRetained(publish(0, { topic: 'devices/d0/status', retain: true, payload: Buffer.from('online') })));
+    }
+    await Promise.all(queued);
+    await first.destroy();
+
+    const second = await open(dir, 'b2');
+    const restored = await collect<{ brokerCounter: number; payload: Buffer }>(second.outgoingStream(ingest));
+    expect(restored.map((packet) => packet.brokerCounter)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    expect(restored.every((packet) => packet.payload.equals(big))).toBe(true);
+    const retained = await collect<{ payload: Buffer }>(second.createRetainedStream('devices/+/status'));
+    expect(retained.map((packet) => packet.payload.toString())).toEqual(['online']);
+    await second.destroy();
+  });
+
   it('drops a torn last record and keeps every whole one before it', async () => {
     const dir = newDir();
     const first = await open(dir, 'b1');

@@ -36,6 +36,57 @@ describe('the broker memory persistence', () => {
     expect(queue.clear(2)).toBeUndefined();
   });
 
+  it('keeps the messages a consumer leaves behind in order while it acknowledges 100,000 after them in order', () => {
+    const queue = new OutgoingQueue();
+    const send = (counter: number, id: number) => {
+      queue.enqueue(publish(counter));
+      expect(queue.sent('b1', counter, id)).toBe(true);
+    };
+    // The consumer keeps counters 1 and 30,000 unacknowledged (identifiers 1 and 2); the others, sent with 3 to 65,535
+    // in turn, it acknowledges as they come, a few behind.
+    send(1, 1);
+    const inFlight: [number, number][] = [];
+    for (let counter = 2, id = 3; counter <= 100_000; counter++) {
+      if (counter === 30_000) {
+        send(counter, 2);
+        continue;
+      }
+      send(counter, id);
+      inFlight.push([counter, id]);
+      id = id === 65_535 ? 3 : id + 1;
+      if (inFlight.length > 8) {
+        const [oldest, oldestId] = inFlight.shift() as [number, number];
+        expect(queue.clear(oldestId)?.packet.brokerCounter).toBe(oldest);
+      }
+    }
+    expect(queue.snapshot().map((packet) => packet.brokerCounter)).toEqual([1, 30_000, ...inFlight.map(([counter]) => counter)]);
+    expect(queue.clear(1)?.packet.brokerCounter).toBe(1);
+    for (const [counter, id] of inFlight) expect(queue.clear(id)?.packet.brokerCounter).toBe(counter);
+    const [[place]] = [...queue.placed()];
+    expect(queue.get(place)?.brokerCounter).toBe(30_000);
+    queue.enqueue(publish(100_001));
+    expect(queue.snapshot().map((packet) => packet.brokerCounter)).toEqual([30_000, 100_001]);
+    expect(queue.clear(2)?.packet.brokerCounter).toBe(30_000);
+    expect(queue.size).toBe(1);
+  });
+
+  it('records sends and acknowledgements out of order, then in order again, against the right messages', () => {
+    const queue = new OutgoingQueue();
+    for (let counter = 1; counter <= 5000; counter++) queue.enqueue(publish(counter));
+    // Sent backwards (as a redelivery may be), and the newest half acknowledged first.
+    for (let counter = 5000; counter >= 1; counter--) expect(queue.sent('b1', counter, 10_000 - counter)).toBe(true);
+    for (let counter = 5000; counter >= 2501; counter--) expect(queue.clear(10_000 - counter)?.packet.brokerCounter).toBe(counter);
+    expect(queue.sent('b1', 4000, 1)).toBe(false);
+    // Then in order, for longer than the queue is long: each new message is sent, and the oldest acknowledged.
+    for (let k = 1; k <= 7000; k++) {
+      queue.enqueue(publish(5000 + k));
+      expect(queue.sent('b1', 5000 + k, 20_000 + k)).toBe(true);
+      const [oldest, oldestId] = k <= 2500 ? [k, 10_000 - k] : [5000 + k - 2500, 20_000 + k - 2500];
+      expect(queue.clear(oldestId)?.packet.brokerCounter).toBe(oldest);
+    }
+    expect(queue.snapshot().map((packet) => packet.brokerCounter)).toEqual(Array.from({ length: 2500 }, (_, i) => 9501 + i));
+  });
+
   it("answers a topic's persistent subscribers as they are after every subscription change", async () => {
     const store = new IndexedMemoryPersistence();
     await store.setup({ id: 'b1' });
