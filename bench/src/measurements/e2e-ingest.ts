@@ -17,10 +17,10 @@ import { round } from '../stats.js';
 import { profileOptions } from '../profiles.js';
 
 /**
- * Above what the platform takes on this box, so that the generator is never what limits the rate: at 60,000 (until
- * 2026-12-07) the platform had come to take 98.5 % of what was offered.
+ * Above what the platform takes on this box, so that the generator is never what limits the rate: the platform had
+ * come to take 98.5 % of 60,000 (until the morning of 2026-12-07), then 95 % of 75,000 (until that afternoon).
  */
-const OFFERED_RATE = 75_000;
+const OFFERED_RATE = 90_000;
 const RATIO_TARGET = 0.2;
 /** Below this idle share the box counts as busy throughout. */
 const SATURATED_IDLE = 0.1;
