@@ -3,8 +3,9 @@
  * QoS 1 messages in an array and finds a message by scanning it, on every delivery and every PUBACK: with ingest
  * holding tens of thousands of messages unacknowledged while it batches, each message cost a scan of all the others,
  * and a broker past its peak slowed to a few hundred messages a second instead of holding its rate. Here every
- * operation is a map lookup; order (what a reconnecting session is redelivered first) is the map's insertion order.
- * Everything else (subscriptions, retained messages, wills, incoming QoS 2) is the stock store's.
+ * operation takes constant time (amortized): a queue is a ring of places in the order its messages were queued (what a
+ * reconnecting session is redelivered first), and a message is found by that order or, for a client out of it, by
+ * an index (OutgoingQueue). Everything else (subscriptions, retained messages, wills, incoming QoS 2) is the stock store's.
  */
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';

@@ -7,11 +7,11 @@ const acceptedArgs = (args: readonly string[]) =>
   JSON.parse(execFileSync(process.execPath, [...args, '-e', 'process.stdout.write(JSON.stringify(process.execArgv))'], { encoding: 'utf8' })) as string[];
 
 describe('the V8 options of each service', () => {
-  it("gives the broker and ingest a larger young generation and one-thread garbage collection, in options this Node accepts, and the others V8's defaults", () => {
+  it("gives the broker and ingest a larger young generation, one-thread garbage collection and a fixed old-generation growth, in options this Node accepts, and the others V8's defaults", () => {
     const broker = nodeArgsFor('broker');
     const ingest = nodeArgsFor('ingest');
-    expect(broker).toEqual(['--max-semi-space-size=128', '--single-threaded-gc']);
-    expect(ingest).toEqual(['--max-semi-space-size=32', '--single-threaded-gc']);
+    expect(broker).toEqual(['--max-semi-space-size=128', '--single-threaded-gc', '--heap-growing-percent=200']);
+    expect(ingest).toEqual(['--max-semi-space-size=32', '--single-threaded-gc', '--heap-growing-percent=400']);
     // An option Node did not know would keep the service from coming up at all.
     for (const args of [broker, ingest]) expect(acceptedArgs(args).slice(0, args.length)).toEqual([...args]);
     expect(nodeArgsFor('api')).toEqual([]);
