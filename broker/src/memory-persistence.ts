@@ -53,6 +53,8 @@ const Packet = aedesPacket as unknown as new (packet: AedesPacket) => AedesPacke
 
 /** The places a queue's ring starts with; it doubles as the queue grows. */
 const INITIAL_RING = 16;
+/** Packet identifiers run from 1 to this, then start again. */
+const MAX_MESSAGE_ID = 65_535;
 /** Lookups in a row answered by the order after which an index is dropped, at the least. */
 const INDEX_KEPT_HITS = 1024;
 
@@ -80,6 +82,8 @@ export class OutgoingQueue {
   private readonly stragglers = new Map<number, AedesPacket>();
   /** The place after the last message recorded as sent: where the next one most likely is. */
   private sendCursor = 1;
+  /** The identifier the last message was sent with. */
+  private lastSentId = 0;
   /** Which entry a broker-assigned identity names: brokerId → brokerCounter → place. Built on a miss of the cursor. */
   private byOrigin: Map<string, Map<number, number>> | undefined;
   /** The oldest entry sent with each packet identifier, and the others sharing it (identifiers wrap at 65,535). Built on an acknowledgement of another than the oldest. */
@@ -176,6 +180,7 @@ export class OutgoingQueue {
     entry.messageId = messageId;
     if (this.byMessageId) this.index(messageId, seq);
     this.sendCursor = seq + 1;
+    this.lastSentId = messageId ?? 0;
   }
 
   private replace(seq: number, packet: AedesPacket): void {
@@ -242,11 +247,16 @@ export class OutgoingQueue {
     return entry && entry.brokerCounter === brokerCounter && entry.brokerId === brokerId ? seq : undefined;
   }
 
-  /** The oldest message sent with the identifier: the oldest of all, when acknowledgements come in order. */
+  /**
+   * The oldest message sent with the identifier: the oldest of all, when acknowledgements come in order, or else the
+   * one at the place the identifier gives when messages were sent in order with consecutive identifiers (a consumer
+   * such as ingest acknowledges a batch at a time, and its batches may become durable out of order).
+   */
   private findMessageId(messageId: number): number | undefined {
-    if (this.stragglers.size === 0 && this.inRing > 0 && this.ring[this.first & (this.ring.length - 1)]?.messageId === messageId) {
+    const seq = this.stragglers.size > 0 ? undefined : (this.messageIdAt(this.first, messageId) ?? this.messageIdAt(this.sentPlace(messageId), messageId));
+    if (seq !== undefined) {
       if (this.byMessageId && ++this.messageIdHits >= this.dropIndexAfter()) this.byMessageId = undefined;
-      return this.first;
+      return seq;
     }
     this.messageIdHits = 0;
     if (!this.byMessageId) {
@@ -254,6 +264,16 @@ export class OutgoingQueue {
       for (const [place, packet] of this.placed()) this.index(packet.messageId, place);
     }
     return this.byMessageId.get(messageId)?.[0];
+  }
+
+  private messageIdAt(seq: number, messageId: number): number | undefined {
+    if (seq < this.first || seq > this.sequence || seq - this.first >= MAX_MESSAGE_ID) return undefined;
+    return this.ring[seq & (this.ring.length - 1)]?.messageId === messageId ? seq : undefined;
+  }
+
+  /** The place of the message sent with `messageId`, counting back from the last one sent. */
+  private sentPlace(messageId: number): number {
+    return this.sendCursor - 1 - ((this.lastSentId - messageId + MAX_MESSAGE_ID) % MAX_MESSAGE_ID);
   }
 
   /** A client back in order for as many messages as its queue holds has paid for the index's next build: it is dropped. */
