@@ -86,7 +86,10 @@ export class OutgoingQueue {
   private lastSentId = 0;
   /** Which entry a broker-assigned identity names: brokerId → brokerCounter → place. Built on a miss of the cursor. */
   private byOrigin: Map<string, Map<number, number>> | undefined;
-  /** The oldest entry sent with each packet identifier, and the others sharing it (identifiers wrap at 65,535). Built on an acknowledgement of another than the oldest. */
+  /**
+   * The oldest entry sent with each packet identifier, and the others sharing it (identifiers wrap at 65,535). Built on
+   * an acknowledgement of neither the oldest message nor the one at the place its identifier gives (findMessageId).
+   */
   private byMessageId: Map<number, number[]> | undefined;
   /** Lookups in a row that the order answered while an index was kept. */
   private originHits = 0;
