@@ -111,7 +111,7 @@ export class OutgoingQueue {
   restore(seq: number, stored: AedesPacket): void {
     if (this.inRing === 0) this.first = seq;
     while (seq - this.first >= this.ring.length) this.makeRoom(seq);
-    this.ring[seq & (this.ring.length - 1)] = stored;
+    this.ring[this.slot(seq)] = stored;
     this.inRing++;
     this.sequence = Math.max(this.sequence, seq);
     if (this.byOrigin && this.originOf(stored) === undefined) this.setOrigin(stored, seq);
@@ -119,7 +119,21 @@ export class OutgoingQueue {
   }
 
   get(seq: number): AedesPacket | undefined {
-    return seq >= this.first && seq <= this.sequence ? this.ring[seq & (this.ring.length - 1)] : this.stragglers.get(seq);
+    return this.spans(seq) ? this.ring[this.slot(seq)] : this.stragglers.get(seq);
+  }
+
+  /** Whether the place is the ring's to hold (older ones are the stragglers'). */
+  private spans(seq: number): boolean {
+    return seq >= this.first && seq <= this.sequence;
+  }
+
+  /** Moves the ring's first place past cleared ones, to its oldest message or past the last place. */
+  private skipClearedHead(): void {
+    while (this.first <= this.sequence && this.ring[this.slot(this.first)] === undefined) this.first++;
+  }
+
+  private slot(seq: number): number {
+    return seq & (this.ring.length - 1);
   }
 
   /** The queued messages with their places, oldest first. */
@@ -187,17 +201,16 @@ export class OutgoingQueue {
   }
 
   private replace(seq: number, packet: AedesPacket): void {
-    if (seq >= this.first && seq <= this.sequence) this.ring[seq & (this.ring.length - 1)] = packet;
+    if (this.spans(seq)) this.ring[this.slot(seq)] = packet;
     else this.stragglers.set(seq, packet);
   }
 
   private remove(seq: number): void {
-    if (seq < this.first || seq > this.sequence) this.stragglers.delete(seq);
+    if (!this.spans(seq)) this.stragglers.delete(seq);
     else {
-      const mask = this.ring.length - 1;
-      this.ring[seq & mask] = undefined;
+      this.ring[this.slot(seq)] = undefined;
       this.inRing--;
-      while (this.first <= this.sequence && this.ring[this.first & mask] === undefined) this.first++;
+      this.skipClearedHead();
     }
     if (this.size === 0) {
       // An empty queue is in order again: what was built for a client out of it is dropped.
@@ -226,7 +239,7 @@ export class OutgoingQueue {
       this.ring[this.first & mask] = undefined;
       this.inRing--;
     }
-    while (this.first <= this.sequence && this.ring[this.first & mask] === undefined) this.first++;
+    this.skipClearedHead();
     if (this.inRing === 0) this.first = seq;
   }
 
@@ -245,8 +258,7 @@ export class OutgoingQueue {
   }
 
   private originAt(seq: number, brokerId: string, brokerCounter: number): number | undefined {
-    if (seq < this.first || seq > this.sequence) return undefined;
-    const entry = this.ring[seq & (this.ring.length - 1)];
+    const entry = this.get(seq);
     return entry && entry.brokerCounter === brokerCounter && entry.brokerId === brokerId ? seq : undefined;
   }
 
@@ -270,8 +282,7 @@ export class OutgoingQueue {
   }
 
   private messageIdAt(seq: number, messageId: number): number | undefined {
-    if (seq < this.first || seq > this.sequence || seq - this.first >= MAX_MESSAGE_ID) return undefined;
-    return this.ring[seq & (this.ring.length - 1)]?.messageId === messageId ? seq : undefined;
+    return seq - this.first < MAX_MESSAGE_ID && this.get(seq)?.messageId === messageId ? seq : undefined;
   }
 
   /** The place of the message sent with `messageId`, counting back from the last one sent. */
