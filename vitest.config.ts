@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // A condition polled through a real browser and platform: on a loaded 2-core box a second is not enough to wait.
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     projects: [
       {

@@ -17,6 +17,7 @@ import { LoginThrottle } from './auth/login-throttle.js';
 import { SESSIONS_SCHEMA, SessionStore } from './auth/sessions.js';
 import { userRoutes } from './auth/user-routes.js';
 import { USERS_SCHEMA, UserStore } from './auth/users.js';
+import { cutConnectionsAfterGrace } from './close-grace.js';
 import type { ApiConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { deviceRoutes } from './devices/routes.js';
@@ -147,6 +148,10 @@ export async function buildApp(config: ApiConfig, logger: Logger): Promise<Fasti
   ruleTimer.unref();
 
   app.decorate('services', { live, incidents, rules, users, registry, restored });
+  app.addHook('preClose', (done) => {
+    cutConnectionsAfterGrace(app.server, logger);
+    done();
+  });
   app.addHook('onClose', async () => {
     clearInterval(syncTimer);
     clearInterval(ruleTimer);

@@ -1,7 +1,7 @@
 export { createLogger, type Logger } from './logger.js';
 export { readConfig, ConfigError } from './env-config.js';
 export { createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics-server.js';
-export { waitFor, waitForPort, isPortOpen } from './wait-for.js';
+export { waitFor, waitForPort, isPortOpen, settlesWithin } from './wait-for.js';
 export { startInfluxd, InfluxPortInUseError, type LocalInfluxd, type InfluxdOptions } from './influxd.js';
 export { onShutdown } from './shutdown.js';
 export { influxQuery, InfluxQueryError, type InfluxqlTarget, type Row } from './influxql.js';

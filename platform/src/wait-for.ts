@@ -24,3 +24,19 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 export function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 15_000): Promise<void> {
   return waitFor(`${host}:${port}`, () => isPortOpen(port, host), timeoutMs);
 }
+
+/**
+ * Whether `work` settles (either way) within `ms`; it goes on regardless. For a shutdown that must not wait for
+ * ever on a peer that stopped answering.
+ */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

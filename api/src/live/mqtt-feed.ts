@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { ALL_EVENTS, ALL_STATUS, ALL_TELEMETRY, defaultTimeWindow, parseDeviceTopic, parseEvent, parseTelemetry } from '@city/devices';
-import type { Logger } from '@city/platform';
+import { settlesWithin, type Logger } from '@city/platform';
 import type { LiveState } from './live-state.js';
 
 export interface MqttFeedOptions {
@@ -17,7 +17,15 @@ export interface MqttFeedOptions {
   /** Called for a message from a device the live state does not know yet (perhaps just provisioned). */
   onUnknownDevice?: (deviceId: string) => void;
   onMessage?: () => void;
+  /** How long a stop waits for the broker to end the session gracefully (tests shorten it). */
+  endGraceMs?: number;
 }
+
+/**
+ * How long a shutdown waits for the broker to acknowledge the SUBSCRIBEs in flight and close the session before the
+ * connection is cut: a graceful end waits for both, and a broker that stopped answering would hold the api's stop.
+ */
+const END_GRACE_MS = 5000;
 
 export interface MqttFeed {
   readonly connected: boolean;
@@ -92,7 +100,10 @@ export function startMqttFeed(options: MqttFeedOptions): MqttFeed {
       return client.connected;
     },
     async close() {
-      await client.endAsync();
+      const graceMs = options.endGraceMs ?? END_GRACE_MS;
+      if (await settlesWithin(client.endAsync(), graceMs)) return;
+      logger.warn({ graceMs }, 'the broker did not end the session in time; cutting the connection');
+      client.stream.destroy();
     },
   };
 }
