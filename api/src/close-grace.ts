@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from '@city/platform';
 
-export const CLOSE_GRACE_MS = 5000;
+const CLOSE_GRACE_MS = 5000;
 
 /** Called as the server starts closing: whatever is still connected after the grace period is cut. */
 export function cutConnectionsAfterGrace(server: Server, logger: Logger, graceMs = CLOSE_GRACE_MS): void {
