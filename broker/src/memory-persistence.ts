@@ -224,19 +224,18 @@ export class OutgoingQueue {
    * to the stragglers, so that its length stays within twice what it holds.
    */
   private makeRoom(seq: number): void {
-    const mask = this.ring.length - 1;
     if (this.inRing * 2 >= this.ring.length) {
       const larger = new Array<AedesPacket | undefined>(this.ring.length * 2).fill(undefined);
-      for (let place = this.first; place <= this.sequence; place++) larger[place & (larger.length - 1)] = this.ring[place & mask];
+      for (let place = this.first; place <= this.sequence; place++) larger[place & (larger.length - 1)] = this.ring[this.slot(place)];
       this.ring = larger;
       return;
     }
     const newFirst = seq - this.ring.length + 1;
     for (; this.first < newFirst && this.first <= this.sequence; this.first++) {
-      const packet = this.ring[this.first & mask];
+      const packet = this.ring[this.slot(this.first)];
       if (packet === undefined) continue;
       this.stragglers.set(this.first, packet);
-      this.ring[this.first & mask] = undefined;
+      this.ring[this.slot(this.first)] = undefined;
       this.inRing--;
     }
     this.skipClearedHead();

@@ -3,6 +3,8 @@
  * which would drop them. A PUBACK waits for its message's write (acknowledge-after-store.ts); these are the writes
  * nobody waits on, and the others of a stop that comes mid-publish: finishing them spares duplicates after restart.
  */
+import { settlesWithin } from '@city/platform';
+
 export type AsyncMethods<Name extends string> = Record<Name, (...args: unknown[]) => Promise<unknown>>;
 
 export interface PendingWrites {
@@ -28,7 +30,7 @@ export function trackWrites<Name extends string>(store: AsyncMethods<Name>, meth
       for (;;) {
         await new Promise((resolve) => setImmediate(resolve));
         if (pending.size === 0 || Date.now() > deadline) return pending.size;
-        await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+        await settlesWithin(Promise.allSettled([...pending]), Math.max(0, deadline - Date.now()));
       }
     },
   };
